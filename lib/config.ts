@@ -1,0 +1,77 @@
+import { z } from "zod";
+
+// The one place that reads process.env. A missing or malformed variable stops the process
+// with a readable list; everything else imports the parsed object.
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: optionalUrl,
+    DATA_DIR: z.string().default(".data"),
+    PORT: z.coerce.number().int().positive().default(3000),
+    INGEST_PORT: z.coerce.number().int().positive().default(3001),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    STRIPE_WEBHOOK_SECRET: optionalString,
+    KIT_WEBHOOK_SECRET: optionalString,
+    CIRCLE_API_URL: z.url().default("https://app.circle.so/api/admin/v2"),
+    CIRCLE_API_TOKEN: optionalString,
+    KIT_API_URL: z.url().default("https://api.kit.com"),
+    KIT_API_KEY: optionalString,
+    CHAT_IDENTITY_SECRET: optionalString,
+    ADMIN_TOKEN: optionalString,
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalUrl,
+    OPENAI_MODEL: z.string().default("gpt-4o-mini"),
+    UPSTASH_REDIS_REST_URL: optionalUrl,
+    UPSTASH_REDIS_REST_TOKEN: optionalString,
+    REDIS_URL: optionalUrl,
+    PLAN_CATALOG: optionalString,
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== "production") return;
+    const required = [
+      "DATABASE_URL",
+      "STRIPE_WEBHOOK_SECRET",
+      "KIT_WEBHOOK_SECRET",
+      "CIRCLE_API_TOKEN",
+      "KIT_API_KEY",
+      "CHAT_IDENTITY_SECRET",
+      "ADMIN_TOKEN",
+    ] as const;
+    for (const key of required) {
+      if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
+    }
+    if (env.ADMIN_TOKEN && env.ADMIN_TOKEN.length < 24) {
+      ctx.addIssue({ code: "custom", path: ["ADMIN_TOKEN"], message: "must be at least 24 characters in production" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+export const isProduction = () => env().NODE_ENV === "production";

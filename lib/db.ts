@@ -1,0 +1,102 @@
+import path from "node:path";
+import fs from "node:fs";
+import pg from "pg";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/prisma/client";
+
+// One schema, two engines: PostgreSQL when a URL is given, PGlite (PostgreSQL in wasm, in
+// process) in a local folder otherwise. Raw SQL used by the hot paths (ingest, job claims)
+// is plain PostgreSQL and runs on both.
+
+export type Row = Record<string, unknown>;
+
+export interface Session {
+  /** One parameterised statement, one round trip. */
+  sql<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Several statements, no parameters (migrations). */
+  script(text: string): Promise<void>;
+}
+
+export interface Database extends Session {
+  kind: "postgres" | "pglite";
+  prisma: PrismaClient;
+  /** Runs fn on one connection, for session-level locks. */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  /** PGlite data folder; "memory://" for a throwaway database. */
+  dataDir?: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  return openPGlite(options.dataDir ?? ".data/pglite");
+}
+
+function openPostgres(connectionString: string, max: number): Database {
+  const pool = new pg.Pool({ connectionString, max });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on("error", () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: "postgres",
+    prisma,
+    async sql<T extends Row>(text: string, params: unknown[] = []) {
+      const result = await pool.query(text, params);
+      return result.rows as T[];
+    },
+    async script(text: string) {
+      await pool.query(text);
+    },
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          async sql<T extends Row>(text: string, params: unknown[] = []) {
+            return (await client.query(text, params)).rows as T[];
+          },
+          async script(text: string) {
+            await client.query(text);
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  if (!dataDir.startsWith("memory://")) fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const database: Database = {
+    kind: "pglite",
+    prisma,
+    // Through Prisma, so the adapter's lock orders these statements with its transactions on
+    // PGlite's single session.
+    async sql<T extends Row>(text: string, params: unknown[] = []) {
+      return prisma.$queryRawUnsafe<T[]>(text, ...params);
+    },
+    async script(text: string) {
+      await pglite.exec(text);
+    },
+    // PGlite has a single session already.
+    withSession: (fn) => fn(database),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+  return database;
+}
