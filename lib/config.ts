@@ -13,6 +13,12 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     DATABASE_URL: optionalUrl,
+    /**
+     * "production" demands real secrets and hides the demo; "demo" allows built-in defaults.
+     * Unset: production on PostgreSQL, demo on the embedded database. (NODE_ENV cannot say
+     * this: `next start` sets it to production for the local demo too.)
+     */
+    APP_MODE: z.enum(["production", "demo"]).optional(),
     DATA_DIR: z.string().default(".data"),
     PORT: z.coerce.number().int().positive().default(3000),
     INGEST_PORT: z.coerce.number().int().positive().default(3001),
@@ -34,9 +40,14 @@ const envSchema = z
     PLAN_CATALOG: optionalString,
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+    /** "1" runs the outbox worker inside the web process (always so on the embedded database). */
+    RUN_WORKER: z.enum(["0", "1"]).optional(),
+    /** "1" mounts the benchmark-only bare route. */
+    BENCH_ROUTES: z.enum(["0", "1"]).default("0"),
   })
+  .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV !== "production") return;
+    if (env.APP_MODE !== "production") return;
     const required = [
       "DATABASE_URL",
       "STRIPE_WEBHOOK_SECRET",
@@ -54,7 +65,7 @@ const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = z.output<typeof envSchema>;
 
 export class ConfigError extends Error {}
 
@@ -74,4 +85,4 @@ export function env(): Env {
   return cached;
 }
 
-export const isProduction = () => env().NODE_ENV === "production";
+export const isProduction = (config: Env = env()) => config.APP_MODE === "production";

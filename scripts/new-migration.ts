@@ -1,5 +1,6 @@
-// Writes the SQL that takes the last migrated schema to prisma/schema.prisma, as a new folder in
-// Prisma's own format. It runs Prisma's schema engine (wasm) in process, because the Prisma CLI cannot download its native engine on every machine.
+// Writes the SQL that takes the last migrated schema to prisma/schema.prisma, as a new folder
+// in Prisma's own format. It runs Prisma's schema engine (wasm) in process, because the Prisma
+// CLI cannot download its native engine on every machine.
 // Usage: npm run db:migration -- <name>
 import fs from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -50,7 +51,14 @@ function schemaAtLatestMigration(): string | null {
 const previousSchema = schemaAtLatestMigration();
 
 const engineModule = await loadEngine();
-const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(new PGlite()));
+// The community PGlite adapter reports no schema name, which the engine needs.
+class PublicSchemaPGlite extends PrismaPGlite {
+  async connect() {
+    const adapter = await super.connect();
+    return Object.assign(adapter, { getConnectionInfo: () => ({ schemaName: "public", supportsRelationJoins: true }) });
+  }
+}
+const adapter = bindMigrationAwareSqlAdapterFactory(new PublicSchemaPGlite(new PGlite()));
 const engine = await engineModule.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, () => {}, adapter);
 const lockPath = path.join(baseDir, "migration_lock.toml");
 const result = await engine.diff({

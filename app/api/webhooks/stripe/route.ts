@@ -1,0 +1,8 @@
+import { getRuntime } from "@/lib/runtime";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function POST(request: Request) {
+  return (await getRuntime()).handleStripeWebhook(request);
+}

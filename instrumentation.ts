@@ -1,0 +1,15 @@
+// Runs once when the Next server starts. On the embedded database the web process is the
+// only one that can open it, so the outbox worker runs here; with PostgreSQL it runs here
+// only when RUN_WORKER=1 (otherwise in `npm run worker` processes).
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { env } = await import("./lib/config");
+  const config = env();
+  const inProcess = config.RUN_WORKER === "1" || (!config.DATABASE_URL && config.RUN_WORKER !== "0");
+  if (!inProcess) return;
+  const { getRuntime } = await import("./lib/runtime");
+  const { log } = await import("./lib/log");
+  const worker = (await getRuntime()).createWorker();
+  worker.start();
+  log.info({ workerId: worker.id }, "outbox worker running in the web process");
+}

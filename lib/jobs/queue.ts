@@ -1,0 +1,126 @@
+import type { Prisma } from "../generated/prisma/client";
+import type { Database } from "../db";
+
+// The outbox. Jobs are written in the same transaction as the state change they serve,
+// keyed by a deterministic dedupe key, and claimed with FOR UPDATE SKIP LOCKED under a lease:
+// a worker that dies mid-job loses its lease and another worker runs the job again, which
+// is safe because every handler checks before it acts.
+
+export type Tx = Prisma.TransactionClient;
+
+export interface NewJob {
+  kind: string;
+  payload: Prisma.InputJsonValue;
+  dedupeKey: string;
+  runAt?: Date;
+  customerId?: string | null;
+  journeyId?: string | null;
+  maxAttempts?: number;
+}
+
+export interface ClaimedJob {
+  id: string;
+  kind: string;
+  payload: unknown;
+  dedupeKey: string;
+  attempts: number;
+  maxAttempts: number;
+  customerId: string | null;
+}
+
+/** Enqueues unless a job with the same dedupe key exists; returns how many were new. */
+export async function enqueue(tx: Tx, jobs: NewJob[]): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const result = await tx.job.createMany({
+    data: jobs.map((job) => ({
+      kind: job.kind,
+      payload: job.payload,
+      dedupeKey: job.dedupeKey,
+      runAt: job.runAt ?? new Date(),
+      customerId: job.customerId ?? null,
+      journeyId: job.journeyId ?? null,
+      maxAttempts: job.maxAttempts ?? 8,
+    })),
+    skipDuplicates: true,
+  });
+  return result.count;
+}
+
+export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+  return db.sql<ClaimedJob & Record<string, unknown>>(
+    `UPDATE "Job" SET status = 'running', "lockedBy" = $1, attempts = attempts + 1,
+        "leaseUntil" = now() + make_interval(secs => $2::double precision / 1000), "updatedAt" = now()
+      WHERE id IN (
+        SELECT id FROM "Job"
+         WHERE (status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now())
+         ORDER BY "runAt"
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+      RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "customerId"`,
+    [workerId, leaseMs, limit],
+  );
+}
+
+/** Marks a job done; false if this worker no longer held it (its lease ran out). */
+export async function completeJob(db: Database, jobId: string, workerId: string): Promise<boolean> {
+  const rows = await db.sql(
+    `UPDATE "Job" SET status = 'succeeded', "finishedAt" = now(), "leaseUntil" = NULL, "lastError" = NULL, "updatedAt" = now()
+      WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
+    [jobId, workerId],
+  );
+  return rows.length > 0;
+}
+
+export async function rescheduleJob(
+  db: Database,
+  jobId: string,
+  workerId: string,
+  runAt: Date,
+  lastError: string,
+  options: { refundAttempt?: boolean } = {},
+): Promise<boolean> {
+  const rows = await db.sql(
+    `UPDATE "Job" SET status = 'queued', "runAt" = $3, "leaseUntil" = NULL, "lockedBy" = NULL, "lastError" = $4,
+        attempts = attempts - $5, "updatedAt" = now()
+      WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
+    [jobId, workerId, runAt, lastError.slice(0, 2000), options.refundAttempt ? 1 : 0],
+  );
+  return rows.length > 0;
+}
+
+export async function deadLetterJob(db: Database, jobId: string, workerId: string, lastError: string): Promise<boolean> {
+  const rows = await db.sql(
+    `UPDATE "Job" SET status = 'dead', "finishedAt" = now(), "leaseUntil" = NULL, "lastError" = $3, "updatedAt" = now()
+      WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
+    [jobId, workerId, lastError.slice(0, 2000)],
+  );
+  return rows.length > 0;
+}
+
+/** Puts a dead job back in the queue with a fresh attempt budget (admin replay). */
+export async function replayDeadJob(db: Database, jobId: string): Promise<boolean> {
+  const rows = await db.sql(
+    `UPDATE "Job" SET status = 'queued', attempts = 0, "runAt" = now(), "finishedAt" = NULL, "updatedAt" = now()
+      WHERE id = $1 AND status = 'dead' RETURNING id`,
+    [jobId],
+  );
+  return rows.length > 0;
+}
+
+export interface BackoffPolicy {
+  baseMs: number;
+  capMs: number;
+}
+
+export const defaultBackoff: BackoffPolicy = { baseMs: 1_000, capMs: 10 * 60_000 };
+
+/**
+ * Exponential backoff with "equal jitter": between half and all of base * 2^(attempt-1),
+ * capped, so retries spread out but never come back at once. A provider's Retry-After is a
+ * floor, never shortened.
+ */
+export function retryDelayMs(attempt: number, policy: BackoffPolicy, retryAfterMs: number | null, random = Math.random): number {
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}

@@ -1,0 +1,129 @@
+import crypto from "node:crypto";
+import os from "node:os";
+import type { Database } from "../db";
+import { log } from "../log";
+import { BudgetExhaustedError } from "./budget";
+import type { JobHandler } from "./handlers";
+import { claimJobs, completeJob, deadLetterJob, defaultBackoff, rescheduleJob, retryDelayMs, type BackoffPolicy, type ClaimedJob } from "./queue";
+
+// Claims due jobs, runs them with bounded concurrency, and settles each one: done, retried
+// later with backoff (a provider's Retry-After as the floor), or dead-lettered after its last
+// attempt or at once for a permanent error. Any number of workers can run side by side.
+
+export interface WorkerOptions {
+  db: Database;
+  handlers: Record<string, JobHandler>;
+  concurrency?: number;
+  pollMs?: number;
+  /** How long a claimed job is ours; a worker that dies releases it when this runs out. */
+  leaseMs?: number;
+  backoff?: BackoffPolicy;
+  workerId?: string;
+  onSettled?: (job: ClaimedJob, outcome: "succeeded" | "retry" | "dead") => void;
+}
+
+export interface Worker {
+  start(): void;
+  stop(): Promise<void>;
+  /** Claims and runs one batch; resolves with how many jobs it ran. */
+  runOnce(): Promise<number>;
+  readonly id: string;
+}
+
+function describe(error: unknown): { message: string; retryable: boolean; retryAfterMs: number | null } {
+  if (error instanceof Error) {
+    const detail = error as Error & { retryable?: unknown; retryAfterMs?: unknown };
+    return {
+      message: `${error.name}: ${error.message}`,
+      // Unknown errors (a database blip, a bug fixed by a deploy) get the retry budget too.
+      retryable: typeof detail.retryable === "boolean" ? detail.retryable : true,
+      retryAfterMs: typeof detail.retryAfterMs === "number" ? detail.retryAfterMs : null,
+    };
+  }
+  return { message: String(error), retryable: true, retryAfterMs: null };
+}
+
+export function createWorker(options: WorkerOptions): Worker {
+  const concurrency = options.concurrency ?? 4;
+  const pollMs = options.pollMs ?? 250;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const backoff = options.backoff ?? defaultBackoff;
+  const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  const { db, handlers } = options;
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+
+  async function settle(job: ClaimedJob) {
+    const handler = handlers[job.kind];
+    try {
+      if (!handler) throw Object.assign(new Error(`no handler for job kind ${job.kind}`), { retryable: false });
+      if (job.attempts > job.maxAttempts) throw Object.assign(new Error("lease expired on every attempt"), { retryable: false });
+      await handler.run(job);
+      await completeJob(db, job.id, workerId);
+      options.onSettled?.(job, "succeeded");
+    } catch (error) {
+      const { message, retryable, retryAfterMs } = describe(error);
+      if (error instanceof BudgetExhaustedError) {
+        // Waiting for our own budget is not a failed attempt.
+        await rescheduleJob(db, job.id, workerId, new Date(Date.now() + error.retryAfterMs), message, { refundAttempt: true });
+        options.onSettled?.(job, "retry");
+        return;
+      }
+      if (retryable && job.attempts < job.maxAttempts) {
+        const delay = retryDelayMs(job.attempts, backoff, retryAfterMs);
+        await rescheduleJob(db, job.id, workerId, new Date(Date.now() + delay), message);
+        log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, delayMs: delay, err: message }, "job failed; retrying");
+        options.onSettled?.(job, "retry");
+        return;
+      }
+      if (await deadLetterJob(db, job.id, workerId, message)) {
+        log.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, "job dead-lettered");
+        await handler?.onDead?.(job, message).catch((hookError: Error) => log.error({ jobId: job.id, err: hookError.message }, "dead-letter hook failed"));
+      }
+      options.onSettled?.(job, "dead");
+    }
+  }
+
+  async function runOnce(): Promise<number> {
+    const jobs = await claimJobs(db, workerId, concurrency, leaseMs);
+    await Promise.all(jobs.map(settle));
+    return jobs.length;
+  }
+
+  async function run() {
+    while (running) {
+      let ran = 0;
+      try {
+        ran = await runOnce();
+      } catch (error) {
+        log.error({ err: (error as Error).message }, "worker: claim failed");
+      }
+      if (ran === 0 && running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    }
+  }
+
+  return {
+    id: workerId,
+    runOnce,
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}

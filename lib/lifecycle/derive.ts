@@ -1,0 +1,149 @@
+import type { EntitlementStatus, JourneyKind } from "../generated/prisma/enums";
+import { managedTagIds, type PlanCatalog } from "./catalog";
+import type { CustomerFacts, SourceFacts } from "./fold";
+
+// Pure. What the record should say at `now`, given the customer's facts: entitlements,
+// the Circle access groups and Kit tags they imply, the journeys, and when time alone will
+// next change something (end of a grace window, end of a paid period).
+
+export interface DerivedEntitlement {
+  sourceId: string;
+  planKey: string;
+  status: EntitlementStatus;
+  hasAccess: boolean;
+  accessUntil: Date | null;
+  graceUntil: Date | null;
+  cancelAtPeriodEnd: boolean;
+  lastPaymentAt: Date | null;
+  lastPaymentStatus: string | null;
+  lastEventAt: Date;
+}
+
+export interface DerivedJourney {
+  kind: JourneyKind;
+  key: string;
+  startedAt: Date;
+  endedAt: Date | null;
+}
+
+export interface DesiredState {
+  entitlements: DerivedEntitlement[];
+  accessGroupIds: Set<number>;
+  tagsWanted: Set<number>;
+  /** Tags to take off if we hold them. */
+  tagsUnwanted: Set<number>;
+  /** Tags to take off whoever put them there (promotions after a refund or dispute). */
+  tagsSuppressed: Set<number>;
+  journeys: DerivedJourney[];
+  nextCheckAt: Date | null;
+  /** Failed-payment episodes whose retry window ended unpaid: each needs a billing ticket. */
+  unpaidAfterGrace: Array<{ journeyKey: string; planKey: string; graceUntil: Date }>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function deriveEntitlement(src: SourceFacts, catalog: PlanCatalog, now: Date): DerivedEntitlement | null {
+  if (!src.planKey) return null;
+  const everGranted = src.paid || src.subscriptionStatus === "trialing";
+  if (!everGranted) return null;
+  const base = {
+    sourceId: src.sourceId,
+    planKey: src.planKey,
+    cancelAtPeriodEnd: src.cancelAtPeriodEnd,
+    lastPaymentAt: src.lastPaymentAt,
+    lastPaymentStatus: src.lastPaymentStatus,
+    lastEventAt: src.lastEventAt,
+    graceUntil: null as Date | null,
+  };
+  if (src.refundedAt || src.disputedAt) {
+    return { ...base, status: "refunded", hasAccess: false, accessUntil: src.refundedAt ?? src.disputedAt };
+  }
+  const ended = src.subscriptionStatus === "canceled" || src.subscriptionStatus === "incomplete_expired" || src.endedAt !== null;
+  if (ended) {
+    const until = src.endedAt ?? src.currentPeriodEnd;
+    const hasAccess = until !== null && now < until;
+    return { ...base, status: hasAccess ? "canceled" : "expired", hasAccess, accessUntil: until };
+  }
+  if (src.subscriptionStatus === "paused") {
+    return { ...base, status: "expired", hasAccess: false, accessUntil: null };
+  }
+  if (src.failingSince || src.subscriptionStatus === "past_due" || src.subscriptionStatus === "unpaid") {
+    const since = src.failingSince ?? src.lastEventAt;
+    const graceUntil = new Date(since.getTime() + catalog.paymentGraceDays * DAY_MS);
+    // "unpaid" is Stripe saying its retries are over.
+    const hasAccess = src.subscriptionStatus !== "unpaid" && now < graceUntil;
+    return { ...base, status: "past_due", hasAccess, accessUntil: graceUntil, graceUntil };
+  }
+  if (src.cancelAtPeriodEnd && !src.oneTime) {
+    const until = src.currentPeriodEnd;
+    const hasAccess = until === null || now < until;
+    return { ...base, status: hasAccess ? "canceled" : "expired", hasAccess, accessUntil: until };
+  }
+  if (src.subscriptionStatus === "trialing") {
+    return { ...base, status: "trialing", hasAccess: true, accessUntil: src.currentPeriodEnd };
+  }
+  return { ...base, status: "active", hasAccess: true, accessUntil: src.oneTime ? null : src.currentPeriodEnd };
+}
+
+function journeysOf(src: SourceFacts): DerivedJourney[] {
+  const journeys: DerivedJourney[] = [];
+  if (src.firstPaidAt) {
+    journeys.push({ kind: "purchase", key: src.sourceId, startedAt: src.firstPaidAt, endedAt: src.refundedAt ?? src.disputedAt ?? src.endedAt });
+  }
+  for (const episode of src.failureEpisodes) {
+    journeys.push({ kind: "payment_failure", key: episode.invoiceId, startedAt: episode.startedAt, endedAt: episode.resolvedAt });
+  }
+  if (src.cancelRequestedAt) {
+    journeys.push({ kind: "cancellation", key: src.sourceId, startedAt: src.cancelRequestedAt, endedAt: src.endedAt });
+  }
+  if (src.refundedAt && src.refundChargeId) {
+    journeys.push({ kind: "refund", key: src.refundChargeId, startedAt: src.refundedAt, endedAt: null });
+  }
+  if (src.disputedAt && src.disputeId) {
+    journeys.push({ kind: "dispute", key: src.disputeId, startedAt: src.disputedAt, endedAt: null });
+  }
+  return journeys;
+}
+
+export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: Date): DesiredState {
+  const entitlements: DerivedEntitlement[] = [];
+  const accessGroupIds = new Set<number>();
+  const tagsWanted = new Set<number>();
+  const tagsSuppressed = new Set<number>();
+  const journeys: DerivedJourney[] = [];
+  const unpaidAfterGrace: DesiredState["unpaidAfterGrace"] = [];
+  let nextCheckAt: Date | null = null;
+  const later = (at: Date | null) => {
+    if (at && at > now && (nextCheckAt === null || at < nextCheckAt)) nextCheckAt = at;
+  };
+
+  for (const src of facts.sources.values()) {
+    journeys.push(...journeysOf(src));
+    const entitlement = deriveEntitlement(src, catalog, now);
+    if (!entitlement) continue;
+    entitlements.push(entitlement);
+    const plan = catalog.plans.find((candidate) => candidate.key === entitlement.planKey);
+    if (!plan) continue;
+    const tags = plan.kitTagIds;
+    if (entitlement.hasAccess) {
+      plan.circleAccessGroupIds.forEach((id) => accessGroupIds.add(id));
+      tags.active.forEach((id) => tagsWanted.add(id));
+      later(entitlement.accessUntil);
+    }
+    if (entitlement.status === "active" || entitlement.status === "trialing") tags.onboarding.forEach((id) => tagsWanted.add(id));
+    if (entitlement.status === "past_due") tags.pastDue.forEach((id) => tagsWanted.add(id));
+    if (entitlement.status === "canceled" || entitlement.status === "expired") tags.canceled.forEach((id) => tagsWanted.add(id));
+    if (entitlement.status === "refunded") {
+      tags.refunded.forEach((id) => tagsWanted.add(id));
+      catalog.promotionalTagIds.forEach((id) => tagsSuppressed.add(id));
+    }
+    if (entitlement.status === "past_due" && entitlement.graceUntil && !entitlement.hasAccess && src.failingInvoiceId) {
+      unpaidAfterGrace.push({ journeyKey: src.failingInvoiceId, planKey: entitlement.planKey, graceUntil: entitlement.graceUntil });
+    }
+  }
+
+  // Whatever one entitlement grants wins over what another ends.
+  for (const id of tagsWanted) tagsSuppressed.delete(id);
+  const tagsUnwanted = new Set([...managedTagIds(catalog)].filter((id) => !tagsWanted.has(id)));
+  return { entitlements, accessGroupIds, tagsWanted, tagsUnwanted, tagsSuppressed, journeys, nextCheckAt, unpaidAfterGrace };
+}

@@ -1,0 +1,275 @@
+import type { CanonicalEvent, SubscriptionStatus } from "./events";
+import { findPlan, type PlanCatalog } from "./catalog";
+
+// Pure. A customer's facts are the fold of every event we hold for them, applied in provider
+// time order. Folding in that order is what makes delivery order irrelevant: a refund that
+// arrives before the purchase it refunds still ends refunded, and an older subscription
+// snapshot never overwrites a newer one.
+
+export interface SourceFacts {
+  /** Subscription id, or checkout session id for a one-time purchase. */
+  sourceId: string;
+  oneTime: boolean;
+  planKey: string | null;
+  subscriptionStatus: SubscriptionStatus | null;
+  paid: boolean;
+  firstPaidAt: Date | null;
+  lastPaymentAt: Date | null;
+  lastPaymentStatus: "paid" | "failed" | "refunded" | "disputed" | null;
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  endedAt: Date | null;
+  /** Start of an unresolved failed-payment episode. */
+  failingSince: Date | null;
+  failingInvoiceId: string | null;
+  failureEpisodes: Array<{ invoiceId: string; startedAt: Date; resolvedAt: Date | null }>;
+  refundedAt: Date | null;
+  refundChargeId: string | null;
+  disputedAt: Date | null;
+  disputeId: string | null;
+  cancelRequestedAt: Date | null;
+  lastEventAt: Date;
+}
+
+export interface CustomerFacts {
+  email: string | null;
+  name: string | null;
+  emailStatus: "active" | "unsubscribed" | "bounced" | "complained";
+  sources: Map<string, SourceFacts>;
+  /** payment_intent / charge id -> source it paid for. */
+  payments: Map<string, string>;
+  kitTagsObserved: Map<number, { present: boolean; at: Date }>;
+  /** Refunds and disputes that name a payment we have not seen yet. */
+  orphanReversals: Array<{ kind: "refund" | "dispute"; refs: string[]; id: string; at: Date }>;
+}
+
+export const emptyFacts = (): CustomerFacts => ({
+  email: null,
+  name: null,
+  emailStatus: "active",
+  sources: new Map(),
+  payments: new Map(),
+  kitTagsObserved: new Map(),
+  orphanReversals: [],
+});
+
+// Same-second events from one Stripe action arrive in any order; this is the causal order.
+const KIND_RANK: Record<CanonicalEvent["kind"], number> = {
+  customer_updated: 0,
+  checkout_completed: 1,
+  subscription_changed: 2,
+  invoice_paid: 3,
+  invoice_payment_failed: 4,
+  charge_refunded: 5,
+  dispute_opened: 6,
+  kit_subscriber_state: 7,
+  kit_tag_changed: 8,
+};
+
+const SUBSCRIPTION_RANK: Record<SubscriptionStatus, number> = {
+  incomplete: 0,
+  trialing: 1,
+  active: 2,
+  past_due: 3,
+  unpaid: 4,
+  paused: 5,
+  canceled: 6,
+  incomplete_expired: 6,
+};
+
+export function compareEvents(a: CanonicalEvent, b: CanonicalEvent): number {
+  const byTime = a.at.getTime() - b.at.getTime();
+  if (byTime !== 0) return byTime;
+  const byKind = KIND_RANK[a.kind] - KIND_RANK[b.kind];
+  if (byKind !== 0) return byKind;
+  if (a.kind === "subscription_changed" && b.kind === "subscription_changed") {
+    const byStatus = SUBSCRIPTION_RANK[a.status] - SUBSCRIPTION_RANK[b.status];
+    if (byStatus !== 0) return byStatus;
+  }
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+function newSource(sourceId: string, oneTime: boolean, at: Date): SourceFacts {
+  return {
+    sourceId,
+    oneTime,
+    planKey: null,
+    subscriptionStatus: null,
+    paid: false,
+    firstPaidAt: null,
+    lastPaymentAt: null,
+    lastPaymentStatus: null,
+    currentPeriodEnd: null,
+    cancelAtPeriodEnd: false,
+    endedAt: null,
+    failingSince: null,
+    failingInvoiceId: null,
+    failureEpisodes: [],
+    refundedAt: null,
+    refundChargeId: null,
+    disputedAt: null,
+    disputeId: null,
+    cancelRequestedAt: null,
+    lastEventAt: at,
+  };
+}
+
+function source(facts: CustomerFacts, sourceId: string, oneTime: boolean, at: Date): SourceFacts {
+  let found = facts.sources.get(sourceId);
+  if (!found) {
+    found = newSource(sourceId, oneTime, at);
+    facts.sources.set(sourceId, found);
+  }
+  if (at > found.lastEventAt) found.lastEventAt = at;
+  return found;
+}
+
+function resolveFailure(src: SourceFacts, at: Date) {
+  const open = src.failureEpisodes.find((episode) => episode.resolvedAt === null);
+  if (open) open.resolvedAt = at;
+  src.failingSince = null;
+  src.failingInvoiceId = null;
+}
+
+function markPaid(src: SourceFacts, at: Date) {
+  src.paid = true;
+  src.firstPaidAt ??= at;
+  src.lastPaymentAt = at;
+  src.lastPaymentStatus = "paid";
+  resolveFailure(src, at);
+}
+
+function latestPaidSource(facts: CustomerFacts): SourceFacts | undefined {
+  return [...facts.sources.values()]
+    .filter((src) => src.paid)
+    .sort((a, b) => (b.lastPaymentAt?.getTime() ?? 0) - (a.lastPaymentAt?.getTime() ?? 0))[0];
+}
+
+function applyReversal(facts: CustomerFacts, src: SourceFacts, kind: "refund" | "dispute", id: string, at: Date) {
+  if (kind === "refund") {
+    src.refundedAt ??= at;
+    src.refundChargeId ??= id;
+    src.lastPaymentStatus = "refunded";
+  } else {
+    src.disputedAt ??= at;
+    src.disputeId ??= id;
+    src.lastPaymentStatus = "disputed";
+  }
+  if (at > src.lastEventAt) src.lastEventAt = at;
+}
+
+function recordPayment(facts: CustomerFacts, ref: string | null, src: SourceFacts) {
+  if (!ref) return;
+  facts.payments.set(ref, src.sourceId);
+  // A refund or dispute seen before the payment it reverses lands now.
+  facts.orphanReversals = facts.orphanReversals.filter((orphan) => {
+    if (!orphan.refs.includes(ref)) return true;
+    applyReversal(facts, src, orphan.kind, orphan.id, orphan.at);
+    return false;
+  });
+}
+
+function planFor(catalog: PlanCatalog, lookup: { planKey: string | null; priceIds: string[]; paymentLinkId?: string | null }) {
+  return findPlan(catalog, lookup)?.key ?? null;
+}
+
+export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog: PlanCatalog): CustomerFacts {
+  switch (event.kind) {
+    case "customer_updated":
+      if (event.identity.email) facts.email = event.identity.email;
+      if (event.identity.name) facts.name = event.identity.name;
+      return facts;
+    case "checkout_completed": {
+      if (event.identity.email) facts.email ??= event.identity.email;
+      if (event.identity.name) facts.name ??= event.identity.name;
+      const src = source(facts, event.sourceId, event.oneTime, event.at);
+      src.planKey ??= planFor(catalog, event);
+      if (event.paid) markPaid(src, event.at);
+      recordPayment(facts, event.paymentRef, src);
+      return facts;
+    }
+    case "subscription_changed": {
+      const src = source(facts, event.subscriptionId, false, event.at);
+      src.subscriptionStatus = event.status;
+      // An upgrade changes the subscription's price: the newest snapshot decides the plan.
+      src.planKey = planFor(catalog, event) ?? src.planKey;
+      src.currentPeriodEnd = event.currentPeriodEnd ?? src.currentPeriodEnd;
+      src.cancelAtPeriodEnd = event.cancelAtPeriodEnd;
+      if (event.cancelAtPeriodEnd || event.deleted) src.cancelRequestedAt ??= event.at;
+      if (!event.cancelAtPeriodEnd && !event.deleted && event.status !== "canceled") src.cancelRequestedAt = null;
+      src.endedAt = event.endedAt ?? (event.deleted ? event.at : null);
+      if (event.status === "active" || event.status === "trialing") {
+        if (event.status === "trialing") src.paid = true;
+        src.firstPaidAt ??= event.at;
+        if (event.status === "active") {
+          src.paid = true;
+          resolveFailure(src, event.at);
+        }
+      }
+      return facts;
+    }
+    case "invoice_paid": {
+      if (event.identity.email) facts.email ??= event.identity.email;
+      const sourceId = event.subscriptionId ?? `invoice:${event.invoiceId}`;
+      const src = source(facts, sourceId, event.subscriptionId === null, event.at);
+      src.planKey = planFor(catalog, { planKey: null, priceIds: event.priceIds }) ?? src.planKey;
+      if (event.periodEnd && (!src.currentPeriodEnd || event.periodEnd > src.currentPeriodEnd)) {
+        src.currentPeriodEnd = event.periodEnd;
+      }
+      markPaid(src, event.at);
+      recordPayment(facts, event.paymentRef, src);
+      return facts;
+    }
+    case "invoice_payment_failed": {
+      const sourceId = event.subscriptionId ?? `invoice:${event.invoiceId}`;
+      const src = source(facts, sourceId, event.subscriptionId === null, event.at);
+      if (src.failingSince === null) {
+        src.failingSince = event.at;
+        src.failingInvoiceId = event.invoiceId;
+        src.failureEpisodes.push({ invoiceId: event.invoiceId, startedAt: event.at, resolvedAt: null });
+      }
+      src.lastPaymentAt = event.at;
+      src.lastPaymentStatus = "failed";
+      return facts;
+    }
+    case "charge_refunded":
+    case "dispute_opened": {
+      // A partial refund is a goodwill credit, not a reversal of the purchase: access stays.
+      if (event.kind === "charge_refunded" && !event.fullyRefunded) return facts;
+      const kind = event.kind === "charge_refunded" ? "refund" : "dispute";
+      const id = event.kind === "charge_refunded" ? event.chargeId : event.disputeId;
+      const refs = [event.paymentRef, event.chargeId].filter((ref): ref is string => Boolean(ref));
+      const sourceId = refs.map((ref) => facts.payments.get(ref)).find(Boolean);
+      const src = sourceId ? facts.sources.get(sourceId) : undefined;
+      if (src) {
+        applyReversal(facts, src, kind, id, event.at);
+        for (const ref of refs) facts.payments.set(ref, src.sourceId);
+      } else {
+        facts.orphanReversals.push({ kind, refs, id, at: event.at });
+      }
+      return facts;
+    }
+    case "kit_subscriber_state":
+      facts.emailStatus = event.state;
+      return facts;
+    case "kit_tag_changed":
+      facts.kitTagsObserved.set(event.tagId, { present: event.present, at: event.at });
+      return facts;
+  }
+}
+
+/**
+ * Folds a customer's history. Reversals that never found their payment fall back to the
+ * customer's most recently paid purchase, which is what a refund without a payment link means.
+ */
+export function foldEvents(events: readonly CanonicalEvent[], catalog: PlanCatalog): CustomerFacts {
+  const facts = [...events].sort(compareEvents).reduce((acc, event) => applyEvent(acc, event, catalog), emptyFacts());
+  const orphans = facts.orphanReversals;
+  facts.orphanReversals = [];
+  for (const orphan of orphans) {
+    const src = latestPaidSource(facts);
+    if (src && (src.lastPaymentAt === null || src.lastPaymentAt <= orphan.at)) applyReversal(facts, src, orphan.kind, orphan.id, orphan.at);
+    else facts.orphanReversals.push(orphan);
+  }
+  return facts;
+}

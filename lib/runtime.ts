@@ -1,0 +1,73 @@
+import { env, type Env } from "./config";
+import { openDatabase, type Database } from "./db";
+import { createCircleClient } from "./integrations/circle";
+import { createKitClient } from "./integrations/kit";
+import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "./jobs/budget";
+import { createHandlers } from "./jobs/handlers";
+import { createWorker, type Worker, type WorkerOptions } from "./jobs/worker";
+import { loadCatalog, type PlanCatalog } from "./lifecycle/catalog";
+import { createKitWebhookHandler } from "./webhooks/kit";
+import { createStripeWebhookHandler } from "./webhooks/stripe";
+import { log } from "./log";
+import { metrics } from "./metrics";
+import crypto from "node:crypto";
+
+// The composition root: everything a process needs, built once from the parsed env.
+
+export interface Runtime {
+  env: Env;
+  db: Database;
+  catalog: PlanCatalog;
+  handleStripeWebhook: (request: Request) => Promise<Response>;
+  handleKitWebhook: (request: Request) => Promise<Response>;
+  createWorker(options?: Partial<WorkerOptions>): Worker;
+  close(): Promise<void>;
+}
+
+/** A per-process secret for the demo, so an unconfigured instance never accepts a known key. */
+function demoSecret(name: string): string {
+  log.warn(`${name} is not set: using a random secret for this process (demo only)`);
+  return `whsec_${crypto.randomBytes(24).toString("hex")}`;
+}
+
+export async function createRuntime(config: Env = env(), overrides: { db?: Database } = {}): Promise<Runtime> {
+  const catalog = loadCatalog(config.PLAN_CATALOG);
+  const db =
+    overrides.db ??
+    (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: `${config.DATA_DIR}/pglite` }));
+  const circleBudget = createRequestBudget(db, `circle:${hashKey(config.CIRCLE_API_TOKEN)}`, CIRCLE_BUDGET);
+  const kitBudget = createRequestBudget(db, `kit:${hashKey(config.KIT_API_KEY)}`, KIT_BUDGET);
+  const circle = createCircleClient({ baseUrl: config.CIRCLE_API_URL, token: config.CIRCLE_API_TOKEN ?? "", beforeRequest: circleBudget.take });
+  const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
+  const handlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
+  return {
+    env: config,
+    db,
+    catalog,
+    handleStripeWebhook: createStripeWebhookHandler({ db, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") }),
+    handleKitWebhook: createKitWebhookHandler({ db, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") }),
+    createWorker: (options = {}) =>
+      createWorker({
+        db,
+        handlers,
+        concurrency: config.WORKER_CONCURRENCY,
+        pollMs: config.WORKER_POLL_MS,
+        onSettled: (job, outcome) => metrics().jobsSettled.inc({ kind: job.kind, outcome }),
+        ...options,
+      }),
+    close: () => db.close(),
+  };
+}
+
+/** Budgets are per credential; the key names it without storing it. */
+function hashKey(secret: string | undefined): string {
+  return crypto.createHash("sha256").update(secret ?? "unset").digest("hex").slice(0, 12);
+}
+
+const globalRuntime = globalThis as typeof globalThis & { __entitledRuntime?: Promise<Runtime> };
+
+/** The process-wide runtime (Next route handlers, instrumentation). */
+export function getRuntime(): Promise<Runtime> {
+  globalRuntime.__entitledRuntime ??= createRuntime();
+  return globalRuntime.__entitledRuntime;
+}

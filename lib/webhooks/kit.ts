@@ -1,0 +1,86 @@
+import crypto from "node:crypto";
+import type { Database } from "../db";
+import { log } from "../log";
+import { metrics } from "../metrics";
+import { recordEvents } from "./ledger";
+import { BodyTooLargeError, json, readBody, rejection } from "./http";
+import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "./kit-events";
+
+// POST /api/webhooks/kit. Kit signs a delivery with `X-Kit-Signature: t=<unix>,v1=<hex>`:
+// HMAC-SHA256 over "{t}.{raw body}". During a secret rotation it carries two v1 entries.
+
+export const KIT_TOLERANCE_SECONDS = 300;
+
+export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+
+export function verifyKitSignature(header: string | null, raw: string, secret: string, nowSeconds: number): SignatureCheck {
+  if (!header) return { ok: false, reason: "missing X-Kit-Signature header" };
+  let timestamp: number | null = null;
+  const signatures: string[] = [];
+  for (const part of header.split(",")) {
+    const [key, value] = part.trim().split("=", 2);
+    if (key === "t" && value && /^\d+$/.test(value)) timestamp = Number(value);
+    if (key === "v1" && value && /^[0-9a-f]{64}$/i.test(value)) signatures.push(value.toLowerCase());
+  }
+  if (timestamp === null || signatures.length === 0) return { ok: false, reason: "malformed X-Kit-Signature header" };
+  if (Math.abs(nowSeconds - timestamp) > KIT_TOLERANCE_SECONDS) return { ok: false, reason: "timestamp outside the tolerance zone" };
+  const expected = crypto.createHmac("sha256", secret).update(`${timestamp}.${raw}`).digest();
+  const matches = signatures.some((signature) => crypto.timingSafeEqual(Buffer.from(signature, "hex"), expected));
+  return matches ? { ok: true } : { ok: false, reason: "no signature matches the payload" };
+}
+
+export function signKitPayload(raw: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  const signature = crypto.createHmac("sha256", secret).update(`${timestamp}.${raw}`).digest("hex");
+  return `t=${timestamp},v1=${signature}`;
+}
+
+export interface KitWebhookDeps {
+  db: Database;
+  secret: string;
+}
+
+export function createKitWebhookHandler(deps: KitWebhookDeps) {
+  return async function handleKitWebhook(request: Request): Promise<Response> {
+    if (request.method !== "POST") return rejection(405, "use POST");
+    let raw: string;
+    try {
+      raw = await readBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
+      return rejection(400, "could not read the body");
+    }
+    const check = verifyKitSignature(request.headers.get("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
+    if (!check.ok) return rejection(400, `invalid webhook: ${check.reason}`);
+
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return rejection(400, "body is not JSON");
+    }
+    const delivery = kitDeliverySchema.safeParse(body);
+    if (!delivery.success) {
+      const issue = delivery.error.issues[0];
+      return rejection(400, `malformed delivery: ${issue ? `${issue.path.join(".")} ${issue.message}` : "invalid"}`);
+    }
+    // The whole delivery is validated before anything is written: all or nothing.
+    const entries = [];
+    for (const event of delivery.data.events) {
+      const handled = handledKitTypes.has(event.type);
+      if (handled) {
+        const normalized = normalizeKitEvent(event);
+        if (!normalized.ok) return rejection(400, `malformed event ${event.id}: ${normalized.error}`);
+      }
+      entries.push({ eventId: event.id, type: event.type, createdAt: new Date(event.created), payload: event, handled });
+    }
+    try {
+      const fresh = await recordEvents(deps.db, "kit", entries);
+      metrics().webhookEvents.inc({ provider: "kit", result: "recorded" }, fresh.size);
+      metrics().webhookEvents.inc({ provider: "kit", result: "duplicate" }, entries.length - fresh.size);
+      return json(200, { received: entries.length, duplicates: entries.length - fresh.size });
+    } catch (error) {
+      log.error({ err: (error as Error).message, events: entries.length }, "kit webhook: could not record delivery");
+      return rejection(503, "could not record the delivery; retry");
+    }
+  };
+}

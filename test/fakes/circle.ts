@@ -1,0 +1,352 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+// An in-memory Circle Admin API v2 over real HTTP, for tests, the sandbox demo and benchmarks.
+// It covers the member and access-group operations the client uses, with the spec's paths,
+// status codes, error shape and response fields. No dependency on vitest: scripts import it too.
+
+/** The Admin API v2 path prefix; `start()` returns a URL that includes it. */
+export const CIRCLE_API_PREFIX = "/api/admin/v2";
+export const FAKE_CIRCLE_TOKEN = "fake-circle-token";
+
+const COMMUNITY_ID = 1;
+
+interface FaultMatch {
+  /** Matches any method when omitted. */
+  method?: string;
+  /** Path after the `/api/admin/v2` prefix, without query: exact string or pattern. Any path when omitted. */
+  path?: string | RegExp;
+  /** How many matching requests this rule answers (default 1). */
+  times?: number;
+}
+
+export type CircleFault = FaultMatch &
+  (
+    | { status: 500 | 502 | 503 }
+    | { status: 429; retryAfterSeconds?: number }
+    /** Holds the request, then drops the connection unanswered; `applyThenHang` performs the change first. */
+    | { timeoutMs: number; applyThenHang?: boolean }
+    | { delayMs: number }
+  );
+
+export interface FakeRequestLogEntry {
+  method: string;
+  /** Path after the API prefix, without query (queries carry emails). */
+  path: string;
+  /** Null while pending or when the request was never answered. */
+  status: number | null;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  /** A non-JSON body, as proxies send on 502. */
+  html?: string;
+  headers?: Record<string, string>;
+}
+
+interface Member {
+  id: number;
+  email: string;
+  name: string | null;
+  createdAt: string;
+}
+
+interface AccessGroup {
+  id: number;
+  name: string;
+  /** Keyed by community member id. */
+  memberships: Map<number, { id: number; createdAt: string }>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function field(body: unknown, key: string): unknown {
+  return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+}
+
+const circleError = (status: number, message: string, errorDetails: unknown = {}): Reply => ({
+  status,
+  body: { success: false, message, error_details: errorDetails },
+});
+
+const missingRecord = (what: string): Reply =>
+  circleError(404, "Oops! Missing record. Please try again later.", { message: `Missing record: ${what}` });
+
+function faultReply(fault: CircleFault & { status: number }): Reply {
+  if (fault.status === 429) {
+    const retryAfter = "retryAfterSeconds" in fault ? fault.retryAfterSeconds : undefined;
+    return {
+      ...circleError(429, "Too many requests. Please try again later."),
+      headers: retryAfter === undefined ? {} : { "retry-after": String(retryAfter) },
+    };
+  }
+  if (fault.status === 502) return { status: 502, html: "<html><body><h1>502 Bad Gateway</h1></body></html>" };
+  return circleError(fault.status, fault.status === 503 ? "Service unavailable." : "Internal server error.");
+}
+
+function memberJson(member: Member) {
+  const [firstName, ...rest] = (member.name ?? "").split(" ");
+  const publicUid = member.id.toString(16).padStart(8, "0");
+  return {
+    first_name: firstName || null,
+    last_name: rest.join(" ") || null,
+    headline: null,
+    created_at: member.createdAt,
+    updated_at: member.createdAt,
+    community_id: COMMUNITY_ID,
+    last_seen_at: null,
+    profile_confirmed_at: null,
+    member_since: null,
+    member_since_overridden: false,
+    id: member.id,
+    profile_url: `https://fake-community.circle.so/u/${publicUid}`,
+    public_uid: publicUid,
+    profile_fields: [],
+    flattened_profile_fields: {},
+    avatar_url: null,
+    user_id: member.id + 1000,
+    name: member.name ?? "",
+    email: member.email,
+    accepted_invitation: "",
+    active: false,
+    sso_provider_user_id: null,
+    member_tags: [],
+    posts_count: 0,
+    comments_count: 0,
+  };
+}
+
+export class FakeCircle {
+  /** Added to every response, e.g. 50 for a benchmark that needs a realistic round trip. */
+  latencyMs = 0;
+  readonly token: string;
+
+  private server: Server | null = null;
+  private baseUrl: string | null = null;
+  private members = new Map<number, Member>();
+  private groups = new Map<number, AccessGroup>();
+  private nextId = { member: 1, group: 1, membership: 1 };
+  private faults: Array<CircleFault & { remaining: number }> = [];
+  private log: FakeRequestLogEntry[] = [];
+  private hangs = new Set<NodeJS.Timeout>();
+
+  constructor(options: { token?: string } = {}) {
+    this.token = options.token ?? FAKE_CIRCLE_TOKEN;
+  }
+
+  async start(): Promise<{ url: string }> {
+    if (this.baseUrl) return { url: this.baseUrl };
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(() => this.send(res, null, circleError(500, "Internal server error.")));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CIRCLE_API_PREFIX}`;
+    return { url: this.baseUrl };
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.hangs) clearTimeout(timer);
+    this.hangs.clear();
+    const server = this.server;
+    this.server = null;
+    this.baseUrl = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Clears state, faults, the request log and latency; keeps the server running. */
+  reset(): void {
+    this.members.clear();
+    this.groups.clear();
+    this.nextId = { member: 1, group: 1, membership: 1 };
+    this.faults = [];
+    this.log = [];
+    this.latencyMs = 0;
+  }
+
+  fail(fault: CircleFault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  addAccessGroup(name: string): number {
+    const id = this.nextId.group++;
+    this.groups.set(id, { id, name, memberships: new Map() });
+    return id;
+  }
+
+  addMember(email: string, name?: string): number {
+    return this.insertMember(email, name ?? null).id;
+  }
+
+  /** Emails of the members in an access group, in the order they were added. */
+  membersOf(accessGroupId: number): string[] {
+    const group = this.groups.get(accessGroupId);
+    if (!group) return [];
+    return [...group.memberships.keys()].flatMap((memberId) => this.members.get(memberId)?.email ?? []);
+  }
+
+  memberCount(): number {
+    return this.members.size;
+  }
+
+  requests(): FakeRequestLogEntry[] {
+    return this.log.map((entry) => ({ ...entry }));
+  }
+
+  private insertMember(email: string, name: string | null): Member {
+    const member = { id: this.nextId.member++, email, name, createdAt: new Date().toISOString() };
+    this.members.set(member.id, member);
+    return member;
+  }
+
+  private memberByEmail(email: string): Member | undefined {
+    const wanted = email.trim().toLowerCase();
+    for (const member of this.members.values()) if (member.email.toLowerCase() === wanted) return member;
+    return undefined;
+  }
+
+  private takeFault(method: string, path: string): CircleFault | undefined {
+    const index = this.faults.findIndex(
+      (fault) =>
+        (fault.method === undefined || fault.method.toUpperCase() === method) &&
+        (fault.path === undefined || (typeof fault.path === "string" ? fault.path === path : fault.path.test(path))),
+    );
+    const fault = this.faults[index];
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://fake-circle.invalid");
+    const method = req.method ?? "GET";
+    const path = url.pathname.startsWith(CIRCLE_API_PREFIX)
+      ? url.pathname.slice(CIRCLE_API_PREFIX.length)
+      : url.pathname;
+    const entry: FakeRequestLogEntry = { method, path, status: null };
+    this.log.push(entry);
+    const rawBody = await readBody(req);
+    const apply = () => this.route(method, path, url.searchParams, rawBody, req.headers.authorization);
+
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const fault = this.takeFault(method, path);
+    if (fault && "status" in fault) return this.send(res, entry, faultReply(fault));
+    if (fault && "timeoutMs" in fault) {
+      if (fault.applyThenHang) apply();
+      const timer = setTimeout(() => {
+        this.hangs.delete(timer);
+        res.destroy();
+      }, fault.timeoutMs);
+      this.hangs.add(timer);
+      return;
+    }
+    if (fault && "delayMs" in fault) await sleep(fault.delayMs);
+    this.send(res, entry, apply());
+  }
+
+  private send(res: ServerResponse, entry: FakeRequestLogEntry | null, reply: Reply): void {
+    // The client may have given up (timeout) while the reply was delayed.
+    if (res.destroyed || res.headersSent) return;
+    if (entry) entry.status = reply.status;
+    const payload = reply.html ?? (reply.body === undefined ? "" : JSON.stringify(reply.body));
+    const contentType = reply.html === undefined ? "application/json; charset=utf-8" : "text/html";
+    res.writeHead(reply.status, { "content-type": contentType, ...reply.headers });
+    res.end(payload);
+  }
+
+  private route(method: string, path: string, query: URLSearchParams, rawBody: string, authorization?: string): Reply {
+    if (authorization !== `Token ${this.token}`) return circleError(401, "The API token is invalid.");
+    let body: unknown;
+    try {
+      body = rawBody === "" ? undefined : JSON.parse(rawBody);
+    } catch {
+      return circleError(400, "Invalid JSON in request body.");
+    }
+
+    if (path === "/community_members/search" && method === "GET") return this.searchMember(query.get("email"));
+    if (path === "/community_members" && method === "POST") return this.createMember(body);
+    const groupMembers = /^\/access_groups\/(\d+)\/community_members$/.exec(path);
+    if (groupMembers && method === "POST") return this.addToGroup(Number(groupMembers[1]), field(body, "email"));
+    if (groupMembers && method === "DELETE") return this.removeFromGroup(Number(groupMembers[1]), query.get("email"));
+    const groupMember = /^\/access_groups\/(\d+)\/community_member$/.exec(path);
+    if (groupMember && method === "GET") return this.showGroupMember(Number(groupMember[1]), query.get("email"));
+    return circleError(404, "Route not found.");
+  }
+
+  private searchMember(email: string | null): Reply {
+    if (!email) return circleError(400, "param is missing or the value is empty: email");
+    const member = this.memberByEmail(email);
+    return member ? { status: 200, body: memberJson(member) } : missingRecord("community member");
+  }
+
+  private createMember(body: unknown): Reply {
+    const email = field(body, "email");
+    const name = field(body, "name");
+    if (typeof email !== "string" || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+      return circleError(422, "Invalid email address.");
+    }
+    // The spec leaves an existing email undefined; answering 422 keeps callers from relying on an upsert.
+    if (this.memberByEmail(email)) {
+      return circleError(422, "Email has already been taken", { email: ["has already been taken"] });
+    }
+    const member = this.insertMember(email.trim(), typeof name === "string" ? name : null);
+    return {
+      status: 201,
+      body: { message: "This user has been invited to the community.", community_member: memberJson(member) },
+    };
+  }
+
+  private addToGroup(groupId: number, email: unknown): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return missingRecord("access group");
+    const member = typeof email === "string" ? this.memberByEmail(email) : undefined;
+    if (!member) return missingRecord("user");
+    if (!group.memberships.has(member.id)) {
+      group.memberships.set(member.id, { id: this.nextId.membership++, createdAt: new Date().toISOString() });
+    }
+    return { status: 201, body: { message: `Member has been added to '${group.name}' access group.` } };
+  }
+
+  private removeFromGroup(groupId: number, email: string | null): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return missingRecord("access group");
+    const member = email ? this.memberByEmail(email) : undefined;
+    if (!member) return missingRecord("user");
+    if (!group.memberships.delete(member.id)) return missingRecord("access group community member");
+    return { status: 200, body: { message: `Member removed from '${group.name}' access group.` } };
+  }
+
+  private showGroupMember(groupId: number, email: string | null): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return missingRecord("access group");
+    const member = email ? this.memberByEmail(email) : undefined;
+    if (!member) return missingRecord("user");
+    const membership = group.memberships.get(member.id);
+    if (!membership) return missingRecord("access group community member");
+    return {
+      status: 200,
+      body: {
+        id: membership.id,
+        access_group_id: group.id,
+        community_member_id: member.id,
+        community_id: COMMUNITY_ID,
+        created_at: membership.createdAt,
+        updated_at: membership.createdAt,
+      },
+    };
+  }
+}
+
+export function createFakeCircle(options: { token?: string } = {}): FakeCircle {
+  return new FakeCircle(options);
+}

@@ -1,0 +1,360 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+// An in-memory Kit API v4 over real HTTP, for tests, the sandbox demo and benchmarks. It covers
+// the subscriber and tag operations the client uses, with the spec's paths, status codes, error
+// shape and response fields. No dependency on vitest: scripts import it too.
+
+export const FAKE_KIT_API_KEY = "fake-kit-api-key";
+
+const DEFAULT_PAGE_SIZE = 500;
+const MAX_PAGE_SIZE = 1000;
+
+interface FaultMatch {
+  /** Matches any method when omitted. */
+  method?: string;
+  /** Path such as `/v4/tags/3/subscribers`, without query: exact string or pattern. Any path when omitted. */
+  path?: string | RegExp;
+  /** How many matching requests this rule answers (default 1). */
+  times?: number;
+}
+
+export type KitFault = FaultMatch &
+  (
+    | { status: 500 | 502 | 503 }
+    /** Kit's 429 carries no Retry-After. */
+    | { status: 429 }
+    /** Holds the request, then drops the connection unanswered; `applyThenHang` performs the change first. */
+    | { timeoutMs: number; applyThenHang?: boolean }
+    | { delayMs: number }
+  );
+
+export interface FakeRequestLogEntry {
+  method: string;
+  /** Path without query (queries carry emails). */
+  path: string;
+  /** Null while pending or when the request was never answered. */
+  status: number | null;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  /** A non-JSON body, as proxies send on 502. */
+  html?: string;
+}
+
+interface Subscriber {
+  id: number;
+  email: string;
+  firstName: string | null;
+  state: string;
+  createdAt: string;
+}
+
+interface Tag {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function field(body: unknown, key: string): unknown {
+  return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+}
+
+const kitError = (status: number, ...errors: string[]): Reply => ({ status, body: { errors } });
+const notFound = () => kitError(404, "Not Found");
+
+function faultReply(fault: KitFault & { status: number }): Reply {
+  if (fault.status === 429) return kitError(429, "Rate limit exceeded. Please try again later.");
+  if (fault.status === 502) return { status: 502, html: "<html><body><h1>502 Bad Gateway</h1></body></html>" };
+  return kitError(fault.status, fault.status === 503 ? "Service unavailable" : "Internal server error");
+}
+
+// Kit cursors are opaque base64; here they encode the last tag id of the page.
+const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64");
+const decodeCursor = (cursor: string) => Number(Buffer.from(cursor, "base64").toString("utf8"));
+
+function subscriberJson(subscriber: Subscriber, extra: Record<string, unknown> = {}) {
+  return {
+    subscriber: {
+      id: subscriber.id,
+      first_name: subscriber.firstName,
+      email_address: subscriber.email,
+      state: subscriber.state,
+      created_at: subscriber.createdAt,
+      ...extra,
+      fields: {},
+    },
+  };
+}
+
+export class FakeKit {
+  /** Added to every response. */
+  latencyMs = 0;
+  readonly apiKey: string;
+
+  private server: Server | null = null;
+  private baseUrl: string | null = null;
+  private subscribers = new Map<number, Subscriber>();
+  private tags = new Map<number, Tag>();
+  /** tag id -> subscriber id -> tagged_at */
+  private taggings = new Map<number, Map<number, string>>();
+  private nextId = { subscriber: 1001, tag: 1 };
+  private faults: Array<KitFault & { remaining: number }> = [];
+  private log: FakeRequestLogEntry[] = [];
+  private hangs = new Set<NodeJS.Timeout>();
+
+  constructor(options: { apiKey?: string } = {}) {
+    this.apiKey = options.apiKey ?? FAKE_KIT_API_KEY;
+  }
+
+  /** The URL is the bare origin: client paths carry `/v4`. */
+  async start(): Promise<{ url: string }> {
+    if (this.baseUrl) return { url: this.baseUrl };
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(() => this.send(res, null, kitError(500, "Internal server error")));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url: this.baseUrl };
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.hangs) clearTimeout(timer);
+    this.hangs.clear();
+    const server = this.server;
+    this.server = null;
+    this.baseUrl = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Clears state, faults, the request log and latency; keeps the server running. */
+  reset(): void {
+    this.subscribers.clear();
+    this.tags.clear();
+    this.taggings.clear();
+    this.nextId = { subscriber: 1001, tag: 1 };
+    this.faults = [];
+    this.log = [];
+    this.latencyMs = 0;
+  }
+
+  fail(fault: KitFault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  addTag(name: string): number {
+    const id = this.nextId.tag++;
+    this.tags.set(id, { id, name, createdAt: new Date().toISOString() });
+    this.taggings.set(id, new Map());
+    return id;
+  }
+
+  addSubscriber(email: string, firstName?: string): number {
+    return this.insertSubscriber(email, firstName ?? null).id;
+  }
+
+  findSubscriber(email: string): { id: number; email: string; firstName: string | null; state: string } | undefined {
+    const subscriber = this.subscriberByEmail(email);
+    return subscriber && { ...subscriber };
+  }
+
+  /** Ids of the tags applied to a subscriber, ascending. */
+  tagsOf(email: string): number[] {
+    const subscriber = this.subscriberByEmail(email);
+    if (!subscriber) return [];
+    return [...this.taggings].filter(([, tagged]) => tagged.has(subscriber.id)).map(([tagId]) => tagId).sort((a, b) => a - b);
+  }
+
+  subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  requests(): FakeRequestLogEntry[] {
+    return this.log.map((entry) => ({ ...entry }));
+  }
+
+  private insertSubscriber(email: string, firstName: string | null): Subscriber {
+    const subscriber = {
+      id: this.nextId.subscriber++,
+      email,
+      firstName,
+      state: "active",
+      createdAt: new Date().toISOString(),
+    };
+    this.subscribers.set(subscriber.id, subscriber);
+    return subscriber;
+  }
+
+  private subscriberByEmail(email: string): Subscriber | undefined {
+    const wanted = email.trim().toLowerCase();
+    for (const subscriber of this.subscribers.values()) {
+      if (subscriber.email.toLowerCase() === wanted) return subscriber;
+    }
+    return undefined;
+  }
+
+  private takeFault(method: string, path: string): KitFault | undefined {
+    const index = this.faults.findIndex(
+      (fault) =>
+        (fault.method === undefined || fault.method.toUpperCase() === method) &&
+        (fault.path === undefined || (typeof fault.path === "string" ? fault.path === path : fault.path.test(path))),
+    );
+    const fault = this.faults[index];
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://fake-kit.invalid");
+    const method = req.method ?? "GET";
+    const entry: FakeRequestLogEntry = { method, path: url.pathname, status: null };
+    this.log.push(entry);
+    const rawBody = await readBody(req);
+    const apiKey = req.headers["x-kit-api-key"];
+    const apply = () => this.route(method, url.pathname, url.searchParams, rawBody, apiKey);
+
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const fault = this.takeFault(method, url.pathname);
+    if (fault && "status" in fault) return this.send(res, entry, faultReply(fault));
+    if (fault && "timeoutMs" in fault) {
+      if (fault.applyThenHang) apply();
+      const timer = setTimeout(() => {
+        this.hangs.delete(timer);
+        res.destroy();
+      }, fault.timeoutMs);
+      this.hangs.add(timer);
+      return;
+    }
+    if (fault && "delayMs" in fault) await sleep(fault.delayMs);
+    this.send(res, entry, apply());
+  }
+
+  private send(res: ServerResponse, entry: FakeRequestLogEntry | null, reply: Reply): void {
+    // The client may have given up (timeout) while the reply was delayed.
+    if (res.destroyed || res.headersSent) return;
+    if (entry) entry.status = reply.status;
+    if (reply.html !== undefined) {
+      res.writeHead(reply.status, { "content-type": "text/html" }).end(reply.html);
+    } else if (reply.body === undefined) {
+      res.writeHead(reply.status).end();
+    } else {
+      res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
+    }
+  }
+
+  private route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    rawBody: string,
+    apiKey: string | string[] | undefined,
+  ): Reply {
+    if (apiKey !== this.apiKey) return kitError(401, "The access token is invalid");
+    let body: unknown;
+    try {
+      body = rawBody === "" ? undefined : JSON.parse(rawBody);
+    } catch {
+      return kitError(400, "Invalid JSON in request body");
+    }
+
+    if (path === "/v4/subscribers" && method === "POST") return this.upsertSubscriber(body);
+    const subscriberPath = /^\/v4\/subscribers\/(\d+)$/.exec(path);
+    if (subscriberPath && method === "PUT") return this.updateSubscriber(Number(subscriberPath[1]), body);
+    if (path === "/v4/tags" && method === "GET") return this.listTags(query);
+    const tagSubscribers = /^\/v4\/tags\/(\d+)\/subscribers$/.exec(path);
+    if (tagSubscribers && method === "POST") return this.tag(Number(tagSubscribers[1]), field(body, "email_address"));
+    if (tagSubscribers && method === "DELETE") return this.untag(Number(tagSubscribers[1]), query.get("email_address"));
+    return notFound();
+  }
+
+  private upsertSubscriber(body: unknown): Reply {
+    const email = field(body, "email_address");
+    const firstName = field(body, "first_name");
+    if (typeof email !== "string" || !/^[^\s@]+@[^\s@]+$/.test(email)) return kitError(422, "Email address is invalid");
+    const existing = this.subscriberByEmail(email);
+    if (existing) {
+      if (typeof firstName === "string") existing.firstName = firstName;
+      return { status: 200, body: subscriberJson(existing) };
+    }
+    const subscriber = this.insertSubscriber(email.trim(), typeof firstName === "string" ? firstName : null);
+    return { status: 201, body: subscriberJson(subscriber) };
+  }
+
+  private updateSubscriber(id: number, body: unknown): Reply {
+    const subscriber = this.subscribers.get(id);
+    if (!subscriber) return notFound();
+    const email = field(body, "email_address");
+    if (typeof email !== "string" || !/^[^\s@]+@[^\s@]+$/.test(email)) return kitError(422, "Email address is invalid");
+    const holder = this.subscriberByEmail(email);
+    if (holder && holder.id !== id) return kitError(422, "Email address has already been taken");
+    subscriber.email = email.trim();
+    return { status: 200, body: subscriberJson(subscriber) };
+  }
+
+  private listTags(query: URLSearchParams): Reply {
+    const perPage = Math.min(Number(query.get("per_page") ?? DEFAULT_PAGE_SIZE) || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const after = query.get("after");
+    const afterId = after ? decodeCursor(after) : Number.POSITIVE_INFINITY;
+    if (Number.isNaN(afterId)) return kitError(422, "Invalid cursor");
+    // Newest first, as in the spec's example.
+    const remaining = [...this.tags.values()].sort((a, b) => b.id - a.id).filter((tag) => tag.id < afterId);
+    const page = remaining.slice(0, perPage);
+    const first = page[0];
+    const last = page[page.length - 1];
+    return {
+      status: 200,
+      body: {
+        tags: page.map((tag) => ({ id: tag.id, name: tag.name, created_at: tag.createdAt })),
+        pagination: {
+          has_previous_page: after !== null,
+          has_next_page: remaining.length > perPage,
+          start_cursor: first ? encodeCursor(first.id) : null,
+          end_cursor: last ? encodeCursor(last.id) : null,
+          per_page: perPage,
+        },
+      },
+    };
+  }
+
+  private tag(tagId: number, email: unknown): Reply {
+    const tagged = this.taggings.get(tagId);
+    if (!tagged) return notFound();
+    if (typeof email !== "string") return kitError(422, "Either subscriber id or email address is required to tag subscriber");
+    // The subscriber being tagged must already exist.
+    const subscriber = this.subscriberByEmail(email);
+    if (!subscriber) return notFound();
+    const alreadyTaggedAt = tagged.get(subscriber.id);
+    const taggedAt = alreadyTaggedAt ?? new Date().toISOString();
+    tagged.set(subscriber.id, taggedAt);
+    return { status: alreadyTaggedAt ? 200 : 201, body: subscriberJson(subscriber, { tagged_at: taggedAt }) };
+  }
+
+  private untag(tagId: number, email: string | null): Reply {
+    const tagged = this.taggings.get(tagId);
+    if (!tagged) return notFound();
+    if (!email) return kitError(422, "Either subscriber id or email address is required to remove tag from subscriber");
+    const subscriber = this.subscriberByEmail(email);
+    if (!subscriber) return notFound();
+    tagged.delete(subscriber.id);
+    return { status: 204 };
+  }
+}
+
+export function createFakeKit(options: { apiKey?: string } = {}): FakeKit {
+  return new FakeKit(options);
+}
