@@ -19,6 +19,8 @@ export interface HandlerDeps {
   kit: KitClient;
   circleBudget: RequestBudget;
   kitBudget: RequestBudget;
+  /** How long to pause on a 429 without Retry-After (Kit sends none): its one-minute window. */
+  defaultRateLimitPauseMs?: number;
 }
 
 export interface JobHandler {
@@ -33,9 +35,6 @@ const grantPayload = z.object({ customerId: z.string(), accessGroupId: z.number(
 const tagPayload = z.object({ customerId: z.string(), tagId: z.number().int(), version: z.number().int() });
 const emailPayload = z.object({ customerId: z.string(), subscriberId: z.number().int(), email: z.string() });
 
-/** Kit's 429 carries no Retry-After: pause for the rest of its one-minute window. */
-const KIT_DEFAULT_PAUSE_MS = 60_000;
-
 async function guarded<T>(budget: RequestBudget, call: () => Promise<T>, defaultPauseMs: number): Promise<T> {
   try {
     return await call();
@@ -49,8 +48,9 @@ async function guarded<T>(budget: RequestBudget, call: () => Promise<T>, default
 
 export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
   const { db, catalog, circle, kit } = deps;
-  const circleCall = <T>(call: () => Promise<T>) => guarded(deps.circleBudget, call, 60_000);
-  const kitCall = <T>(call: () => Promise<T>) => guarded(deps.kitBudget, call, KIT_DEFAULT_PAUSE_MS);
+  const pauseMs = deps.defaultRateLimitPauseMs ?? 60_000;
+  const circleCall = <T>(call: () => Promise<T>) => guarded(deps.circleBudget, call, pauseMs);
+  const kitCall = <T>(call: () => Promise<T>) => guarded(deps.kitBudget, call, pauseMs);
 
   const grantRow = (customerId: string, accessGroupId: number) =>
     db.prisma.accessGrant.findUnique({

@@ -13,13 +13,12 @@ import { dedupeKey, planIntents, type Intent } from "./intents";
 // derives what the record should be, and writes the record, the journeys and the outbox jobs
 // together. Work for one customer is serialised by an advisory lock on their identity.
 
-export class RetryLaterError extends Error {
-  readonly retryable = true;
-}
-
 export type ApplyOutcome =
   | { outcome: "applied"; customerId: string; intents: Intent[] }
+  | { outcome: "waiting"; reason: string }
   | { outcome: "ignored"; reason: string };
+
+const refKey = (ref: Ref) => `${ref.provider}:${ref.externalId}`;
 
 interface Ref {
   provider: Provider;
@@ -75,10 +74,18 @@ async function resolveCustomer(tx: Tx, event: CanonicalEvent): Promise<{ id: str
   });
 }
 
+/** Links the event's external ids to the customer and adopts events that were waiting for them. */
 async function linkRefs(tx: Tx, customerId: string, event: CanonicalEvent) {
   const refs = refsOf(event);
-  if (refs.length === 0) return;
-  await tx.externalRef.createMany({ data: refs.map((ref) => ({ ...ref, customerId })), skipDuplicates: true });
+  if (refs.length > 0) {
+    await tx.externalRef.createMany({ data: refs.map((ref) => ({ ...ref, customerId })), skipDuplicates: true });
+  }
+  const known = await tx.externalRef.findMany({ where: { customerId }, select: { provider: true, externalId: true } });
+  if (known.length === 0) return;
+  await tx.webhookEvent.updateMany({
+    where: { customerId: null, awaitingRefs: { hasSome: known.map(refKey) } },
+    data: { customerId, awaitingRefs: [] },
+  });
 }
 
 async function customerHistory(tx: Tx, customerId: string): Promise<CanonicalEvent[]> {
@@ -132,7 +139,7 @@ async function writeRecord(tx: Tx, customerId: string, desired: DesiredState, em
     await tx.journey.upsert({
       where: { kind_key: { kind: journey.kind, key: journey.key } },
       create: { customerId, kind: journey.kind, key: journey.key, startedAt: journey.startedAt, endedAt: journey.endedAt },
-      update: { endedAt: journey.endedAt },
+      update: { startedAt: journey.startedAt, endedAt: journey.endedAt },
     });
   }
   await tx.customer.update({ where: { id: customerId }, data: { emailStatus } });
@@ -281,16 +288,28 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
           });
           return { outcome: "ignored" as const, reason: "not a customer" };
         }
-        // Not enough to identify the customer yet (a subscription event ahead of its
-        // checkout): the event that names them is on its way, so retry.
-        throw new RetryLaterError("customer not identified yet");
+        const refs = refsOf(event).map(refKey);
+        if (refs.length === 0) {
+          await tx.webhookEvent.update({
+            where: { id: ledgerId },
+            data: { outcome: "ignored", error: "names no customer, email or payment", processedAt: now },
+          });
+          return { outcome: "ignored" as const, reason: "unidentifiable" };
+        }
+        // Ahead of the event that names its customer (a subscription update before its
+        // checkout, a dispute before its payment): park it; linking adopts it later.
+        await tx.webhookEvent.update({
+          where: { id: ledgerId },
+          data: { awaitingRefs: refs, error: "waiting for the event that identifies the customer" },
+        });
+        return { outcome: "waiting" as const, reason: "customer not identified yet" };
       }
       await lockIdentity(tx, [`customer:${customer.id}`]);
       await linkRefs(tx, customer.id, event);
       await tx.webhookEvent.update({ where: { id: ledgerId }, data: { customerId: customer.id } });
       const intents = await refold(tx, customer.id, catalog, now, row.eventId);
-      await tx.webhookEvent.update({
-        where: { id: ledgerId },
+      await tx.webhookEvent.updateMany({
+        where: { customerId: customer.id, outcome: "pending" },
         data: { outcome: "applied", error: null, processedAt: now },
       });
       return { outcome: "applied" as const, customerId: customer.id, intents };

@@ -118,6 +118,7 @@ CREATE TABLE "WebhookEvent" (
     "error" TEXT,
     "payload" JSONB NOT NULL,
     "customerId" TEXT,
+    "awaitingRefs" TEXT[] DEFAULT ARRAY[]::TEXT[],
 
     CONSTRAINT "WebhookEvent_pkey" PRIMARY KEY ("id")
 );

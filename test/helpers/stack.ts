@@ -1,0 +1,137 @@
+import type { Database } from "../../lib/db";
+import { createCircleClient } from "../../lib/integrations/circle";
+import { createKitClient } from "../../lib/integrations/kit";
+import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "../../lib/jobs/budget";
+import { createHandlers } from "../../lib/jobs/handlers";
+import { createWorker, type Worker } from "../../lib/jobs/worker";
+import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
+import { createKitWebhookHandler } from "../../lib/webhooks/kit";
+import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
+import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
+import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../fakes/kit";
+import { createTestDatabase, type TestDatabase } from "./db";
+import { signStripe } from "./stripe-events";
+
+// The whole spine wired for a test: a fresh database, fake Circle and Kit over real HTTP,
+// a plan catalog whose ids are the fakes' ids, the real webhook handlers, and a worker.
+
+export const STRIPE_SECRET = "whsec_test_spine_secret";
+export const KIT_SECRET = "kit_test_spine_secret";
+
+export interface Stack {
+  testDb: TestDatabase;
+  db: Database;
+  circle: FakeCircle;
+  kit: FakeKit;
+  catalog: PlanCatalog;
+  ids: { communityGroup: number; masterclassGroup: number; activeTag: number; onboardingTag: number; pastDueTag: number; canceledTag: number; refundedTag: number; promoTag: number };
+  worker: Worker;
+  postStripe(event: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
+  postKit(body: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
+  /** Runs the worker until no job is due or in flight (scheduled retries included). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: { catalogGraceDays?: number } = {}): Promise<Stack> {
+  const testDb = await createTestDatabase();
+  const { db } = testDb;
+  const circle = createFakeCircle();
+  const kit = createFakeKit();
+  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
+  const ids = {
+    communityGroup: circle.addAccessGroup("Community"),
+    masterclassGroup: circle.addAccessGroup("Masterclass"),
+    activeTag: kit.addTag("paid_active"),
+    onboardingTag: kit.addTag("onboarding"),
+    pastDueTag: kit.addTag("payment_failed"),
+    canceledTag: kit.addTag("offboarding"),
+    refundedTag: kit.addTag("refunded"),
+    promoTag: kit.addTag("promotions"),
+  };
+  const catalog = parseCatalog({
+    version: 1,
+    paymentGraceDays: options.catalogGraceDays ?? 7,
+    promotionalTagIds: [ids.promoTag],
+    plans: [
+      {
+        key: "community_monthly",
+        name: "Community (monthly)",
+        stripePriceIds: ["price_demo_community_monthly"],
+        circleAccessGroupIds: [ids.communityGroup],
+        kitTagIds: { active: [ids.activeTag], onboarding: [ids.onboardingTag], pastDue: [ids.pastDueTag], canceled: [ids.canceledTag], refunded: [ids.refundedTag] },
+      },
+      {
+        key: "masterclass",
+        name: "Masterclass",
+        stripePriceIds: ["price_demo_masterclass"],
+        circleAccessGroupIds: [ids.masterclassGroup],
+        kitTagIds: { active: [ids.activeTag], refunded: [ids.refundedTag] },
+      },
+    ],
+  });
+  const circleBudget = createRequestBudget(db, "circle:test", CIRCLE_BUDGET);
+  const kitBudget = createRequestBudget(db, "kit:test", KIT_BUDGET);
+  const handlers = createHandlers({
+    db,
+    catalog,
+    circle: createCircleClient({ baseUrl: circleServer.url, token: FAKE_CIRCLE_TOKEN, timeoutMs: 300, beforeRequest: circleBudget.take }),
+    kit: createKitClient({ baseUrl: kitServer.url, apiKey: FAKE_KIT_API_KEY, timeoutMs: 300, beforeRequest: kitBudget.take }),
+    circleBudget,
+    kitBudget,
+    defaultRateLimitPauseMs: 200,
+  });
+  const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: { baseMs: 20, capMs: 200 } });
+  const stripeHandler = createStripeWebhookHandler({ db, secret: STRIPE_SECRET });
+  const kitHandler = createKitWebhookHandler({ db, secret: KIT_SECRET });
+  const { signKitPayload } = await import("../../lib/webhooks/kit");
+
+  return {
+    testDb,
+    db,
+    circle,
+    kit,
+    catalog,
+    ids,
+    worker,
+    postStripe(event, opts = {}) {
+      const payload = JSON.stringify(event);
+      return stripeHandler(
+        new Request("http://test/api/webhooks/stripe", {
+          method: "POST",
+          headers: { "stripe-signature": signStripe(payload, opts.secret ?? STRIPE_SECRET, opts.timestamp), "content-type": "application/json" },
+          body: payload,
+        }),
+      );
+    },
+    postKit(body, opts = {}) {
+      const payload = JSON.stringify(body);
+      return kitHandler(
+        new Request("http://test/api/webhooks/kit", {
+          method: "POST",
+          headers: { "x-kit-signature": signKitPayload(payload, opts.secret ?? KIT_SECRET, opts.timestamp), "content-type": "application/json" },
+          body: payload,
+        }),
+      );
+    },
+    async drain(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ran = await worker.runOnce();
+        if (ran > 0) continue;
+        const [pending] = await db.sql<{ n: number; soonest: number | null }>(
+          `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM (min("runAt") - now()))::float8 * 1000 AS soonest
+             FROM "Job" WHERE status IN ('queued', 'running') AND "runAt" < now() + interval '10 seconds'`,
+        );
+        if (!pending || pending.n === 0) return;
+        if (Date.now() > deadline) throw new Error(`drain: ${pending.n} jobs still pending after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(5, pending.soonest ?? 10))));
+      }
+    },
+    async stop() {
+      await worker.stop();
+      await Promise.all([circle.stop(), kit.stop()]);
+      await testDb.drop();
+    },
+  };
+}
