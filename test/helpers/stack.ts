@@ -5,7 +5,7 @@ import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "../../lib/jobs/b
 import { createHandlers } from "../../lib/jobs/handlers";
 import { createWorker, type Worker } from "../../lib/jobs/worker";
 import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
-import { createKitWebhookHandler } from "../../lib/webhooks/kit";
+import { createKitWebhookHandler, signKitPayload } from "../../lib/webhooks/kit";
 import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
 import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
 import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../fakes/kit";
@@ -28,6 +28,8 @@ export interface Stack {
   worker: Worker;
   postStripe(event: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
   postKit(body: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
+  /** Hands a hand-built request to the provider's handler. */
+  postRaw(provider: "stripe" | "kit", request: Request): Promise<Response>;
   /** Runs the worker until no job is due or in flight (scheduled retries included). */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -84,7 +86,6 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
   const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: { baseMs: 20, capMs: 200 } });
   const stripeHandler = createStripeWebhookHandler({ db, secret: STRIPE_SECRET });
   const kitHandler = createKitWebhookHandler({ db, secret: KIT_SECRET });
-  const { signKitPayload } = await import("../../lib/webhooks/kit");
 
   return {
     testDb,
@@ -113,6 +114,9 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
           body: payload,
         }),
       );
+    },
+    postRaw(provider, request) {
+      return provider === "stripe" ? stripeHandler(request) : kitHandler(request);
     },
     async drain(timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { findCustomerId, getCustomerRecord } from "../../lib/customers/record";
+import { BudgetExhaustedError, createRequestBudget } from "../../lib/jobs/budget";
+import { startStack, type Stack } from "../helpers/stack";
+import { checkoutCompleted, invoiceEvent, newPurchase } from "../helpers/stripe-events";
+
+let stack: Stack;
+beforeEach(async () => {
+  stack = await startStack();
+});
+afterEach(async () => {
+  await stack.stop();
+});
+
+async function purchase() {
+  const p = newPurchase();
+  expect((await stack.postStripe(checkoutCompleted(p))).status).toBe(200);
+  return p;
+}
+
+async function record(email: string) {
+  const rec = await getCustomerRecord(stack.db, (await findCustomerId(stack.db, email))!);
+  return rec!;
+}
+
+const jobsOf = (kind: string) =>
+  stack.db.sql<{ status: string; attempts: number; lastError: string | null }>(`SELECT status::text, attempts, "lastError" FROM "Job" WHERE kind = $1`, [kind]);
+
+function converged(p: { email: string }) {
+  expect(stack.circle.memberCount()).toBe(1);
+  expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
+  expect(stack.kit.tagsOf(p.email).sort()).toEqual([stack.ids.activeTag, stack.ids.onboardingTag].sort());
+}
+
+describe("provider faults", () => {
+  it("retries Circle 5xx until the grant lands, once", async () => {
+    stack.circle.fail({ status: 503, times: 2 });
+    stack.circle.fail({ status: 500, method: "POST", times: 1 });
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+    const [grant] = await jobsOf("circle.grant");
+    expect(grant).toMatchObject({ status: "succeeded" });
+    expect(grant!.attempts).toBeGreaterThan(1);
+  });
+
+  it("honours Circle's Retry-After on 429", async () => {
+    stack.circle.fail({ status: 429, retryAfterSeconds: 1, times: 1 });
+    const started = Date.now();
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const [budget] = await stack.db.sql<{ blockedUntil: Date | null }>(`SELECT "blockedUntil" FROM "ProviderBudget" WHERE key = 'circle:test'`);
+    expect(budget?.blockedUntil).not.toBeNull();
+  });
+
+  it("pauses the Kit budget on a 429 without Retry-After and converges", async () => {
+    stack.kit.fail({ status: 429, times: 2 });
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+    const [budget] = await stack.db.sql<{ blockedUntil: Date | null }>(`SELECT "blockedUntil" FROM "ProviderBudget" WHERE key = 'kit:test'`);
+    expect(budget?.blockedUntil).not.toBeNull();
+  });
+
+  it("does not double a Circle member when the create succeeded but the answer timed out", async () => {
+    stack.circle.fail({ timeoutMs: 1_000, applyThenHang: true, method: "POST", path: "/community_members", times: 1 });
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+    expect(stack.circle.requests().filter((r) => r.method === "POST" && r.path === "/community_members")).toHaveLength(1);
+  });
+
+  it("does not double a Kit tag when tagging succeeded but the answer timed out", async () => {
+    stack.kit.fail({ timeoutMs: 1_000, applyThenHang: true, method: "POST", path: /^\/v4\/tags\/\d+\/subscribers$/, times: 2 });
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+    expect((await record(p.email)).tags.every((tag) => tag.state === "applied")).toBe(true);
+  });
+
+  it("survives slow but successful answers", async () => {
+    stack.circle.latencyMs = 150;
+    stack.kit.latencyMs = 150;
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+  });
+
+  it("dead-letters after the last attempt, marks the grant failed, and re-grants on the next event", async () => {
+    stack.circle.fail({ status: 500, times: 1_000 });
+    const p = await purchase();
+    await stack.drain();
+    const [grant] = await jobsOf("circle.grant");
+    expect(grant).toMatchObject({ status: "dead", attempts: 8 });
+    expect(grant!.lastError).toContain("server_error");
+    let rec = await record(p.email);
+    expect(rec.access).toMatchObject([{ state: "failed" }]);
+    expect(rec.access[0]!.lastError).toBeTruthy();
+    expect(rec.jobs.dead).toBe(1);
+
+    stack.circle.reset();
+    stack.circle.addAccessGroup("Community");
+    stack.circle.addAccessGroup("Masterclass");
+    expect((await stack.postStripe(invoiceEvent(p, "invoice.paid", { created: p.at + 60 }))).status).toBe(200);
+    await stack.drain();
+    rec = await record(p.email);
+    expect(rec.access).toMatchObject([{ state: "invited" }]);
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
+  });
+
+  it("dead-letters a permanent error at once", async () => {
+    const p = newPurchase();
+    stack.circle.reset();
+    // The access group does not exist in Circle: a 404 no retry can fix.
+    expect((await stack.postStripe(checkoutCompleted(p))).status).toBe(200);
+    await stack.drain();
+    const [grant] = await jobsOf("circle.grant");
+    expect(grant).toMatchObject({ status: "dead", attempts: 1 });
+  });
+});
+
+describe("request budget", () => {
+  it("refuses past its limit until the window ends, and when paused", async () => {
+    const budget = createRequestBudget(stack.db, "unit:budget", { limit: 2, windowMs: 60_000 });
+    await budget.take();
+    await budget.take();
+    const refused = await budget.take().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BudgetExhaustedError);
+    expect((refused as BudgetExhaustedError).retryAfterMs).toBeGreaterThan(50_000);
+
+    const paused = createRequestBudget(stack.db, "unit:paused", { limit: 100, windowMs: 1_000 });
+    await paused.take();
+    await paused.pause(5_000);
+    const blocked = await paused.take().catch((error: unknown) => error);
+    expect((blocked as BudgetExhaustedError).retryAfterMs).toBeGreaterThan(4_000);
+  });
+
+  it("opens a new window once the old one has passed", async () => {
+    const budget = createRequestBudget(stack.db, "unit:window", { limit: 1, windowMs: 200 });
+    await budget.take();
+    await expect(budget.take()).rejects.toBeInstanceOf(BudgetExhaustedError);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await expect(budget.take()).resolves.toBeUndefined();
+  });
+
+  it("delays jobs without spending their attempts when the budget is exhausted", async () => {
+    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('circle:test', now(), 0, now() + interval '600 milliseconds')`);
+    const p = await purchase();
+    await stack.drain();
+    converged(p);
+    const [grant] = await jobsOf("circle.grant");
+    expect(grant).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+});
