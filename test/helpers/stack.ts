@@ -1,14 +1,11 @@
 import type { Database } from "../../lib/db";
-import { createCircleClient } from "../../lib/integrations/circle";
-import { createKitClient } from "../../lib/integrations/kit";
-import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "../../lib/jobs/budget";
-import { createHandlers } from "../../lib/jobs/handlers";
 import { createWorker, type Worker } from "../../lib/jobs/worker";
 import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
 import { createKitWebhookHandler, signKitPayload } from "../../lib/webhooks/kit";
 import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
-import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../fakes/kit";
+import { createFakeCircle, type FakeCircle } from "../fakes/circle";
+import { createFakeKit, type FakeKit } from "../fakes/kit";
+import { handlersForFakes } from "./handlers";
 import { createTestDatabase, type TestDatabase } from "./db";
 import { signStripe } from "./stripe-events";
 
@@ -72,17 +69,7 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
       },
     ],
   });
-  const circleBudget = createRequestBudget(db, "circle:test", CIRCLE_BUDGET);
-  const kitBudget = createRequestBudget(db, "kit:test", KIT_BUDGET);
-  const handlers = createHandlers({
-    db,
-    catalog,
-    circle: createCircleClient({ baseUrl: circleServer.url, token: FAKE_CIRCLE_TOKEN, timeoutMs: 300, beforeRequest: circleBudget.take }),
-    kit: createKitClient({ baseUrl: kitServer.url, apiKey: FAKE_KIT_API_KEY, timeoutMs: 300, beforeRequest: kitBudget.take }),
-    circleBudget,
-    kitBudget,
-    defaultRateLimitPauseMs: 200,
-  });
+  const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: 300 });
   const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: { baseMs: 20, capMs: 200 } });
   const stripeHandler = createStripeWebhookHandler({ db, secret: STRIPE_SECRET });
   const kitHandler = createKitWebhookHandler({ db, secret: KIT_SECRET });
