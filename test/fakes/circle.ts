@@ -177,8 +177,9 @@ export class FakeCircle {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
-  addAccessGroup(name: string): number {
-    const id = this.nextId.group++;
+  /** `id` pins the group's id (a sandbox matching a plan catalog); otherwise the next free one. */
+  addAccessGroup(name: string, id = this.nextId.group): number {
+    this.nextId.group = Math.max(this.nextId.group, id + 1);
     this.groups.set(id, { id, name, memberships: new Map() });
     return id;
   }

@@ -155,8 +155,9 @@ export class FakeKit {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
-  addTag(name: string): number {
-    const id = this.nextId.tag++;
+  /** `id` pins the tag's id (a sandbox matching a plan catalog); otherwise the next free one. */
+  addTag(name: string, id = this.nextId.tag): number {
+    this.nextId.tag = Math.max(this.nextId.tag, id + 1);
     this.tags.set(id, { id, name, createdAt: new Date().toISOString() });
     this.taggings.set(id, new Map());
     return id;

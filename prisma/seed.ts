@@ -1,0 +1,82 @@
+import type { Database } from "../lib/db";
+import { recordEvents } from "../lib/webhooks/ledger";
+import { handledStripeTypes } from "../lib/webhooks/stripe-events";
+import {
+  chargeRefunded,
+  checkoutCompleted,
+  invoiceEvent,
+  newPurchase,
+  subscriptionEvent,
+  type Purchase,
+} from "../test/helpers/stripe-events";
+
+// Demo customers, one per lifecycle state, made of Stripe events recorded in the ledger
+// exactly as the webhook handler records them; the worker applies them like any other.
+// Fixed event ids make seeding idempotent.
+
+const DAY = 86_400;
+
+interface DemoCustomer {
+  key: string;
+  purchase: Purchase;
+  events: Array<{ type: string; id: string; created: number; data: unknown }>;
+}
+
+function demoCustomers(now: number): DemoCustomer[] {
+  const make = (key: string, email: string, name: string, overrides: Partial<Purchase>, build: (p: Purchase) => Array<Record<string, unknown>>) => {
+    const purchase = newPurchase({
+      email,
+      name,
+      customerId: `cus_demo_${key}`,
+      subscriptionId: `sub_demo_${key}`,
+      paymentIntentId: `pi_demo_${key}`,
+      chargeId: `ch_demo_${key}`,
+      invoiceId: `in_demo_${key}`,
+      ...overrides,
+    });
+    const events = build(purchase).map((event, index) => ({ ...event, id: `evt_demo_${key}_${index + 1}` })) as DemoCustomer["events"];
+    return { key, purchase, events };
+  };
+  return [
+    make("ada", "ada@example.com", "Ada Active", { at: now - 20 * DAY, periodEnd: now + 10 * DAY }, (p) => [
+      checkoutCompleted(p),
+      subscriptionEvent(p, "customer.subscription.created"),
+      invoiceEvent(p, "invoice.paid"),
+    ]),
+    make("ben", "ben@example.com", "Ben New", { at: now - 60, periodEnd: now + 30 * DAY }, (p) => [checkoutCompleted(p)]),
+    make("cara", "cara@example.com", "Cara Refunded", { at: now - 9 * DAY, periodEnd: now + 21 * DAY }, (p) => [
+      checkoutCompleted(p),
+      invoiceEvent(p, "invoice.paid"),
+      chargeRefunded(p, { created: now - 8 * DAY }),
+    ]),
+    make("dan", "dan@example.com", "Dan Declined", { at: now - 32 * DAY, periodEnd: now + 2 * DAY }, (p) => [
+      checkoutCompleted(p),
+      invoiceEvent(p, "invoice.paid"),
+      invoiceEvent(p, "invoice.payment_failed", { created: now - 2 * DAY, invoiceId: "in_demo_dan_renewal" }),
+    ]),
+    make("eve", "eve@example.com", "Eve Leaving", { at: now - 25 * DAY, periodEnd: now + 5 * DAY }, (p) => [
+      checkoutCompleted(p),
+      subscriptionEvent(p, "customer.subscription.updated", { cancelAtPeriodEnd: true, created: now - 1 * DAY }),
+    ]),
+    make("fay", "fay@example.com", "Fay Masterclass", { at: now - 3 * DAY, priceId: "price_demo_masterclass" }, (p) => [checkoutCompleted(p)]),
+  ];
+}
+
+export const DEMO_EMAILS = ["ada@example.com", "ben@example.com", "cara@example.com", "dan@example.com", "eve@example.com", "fay@example.com"];
+
+/** Records the demo history; returns how many events were new. */
+export async function seedDemo(db: Database, now = Math.floor(Date.now() / 1000)): Promise<number> {
+  const events = demoCustomers(now).flatMap((customer) => customer.events);
+  const fresh = await recordEvents(
+    db,
+    "stripe",
+    events.map((event) => ({
+      eventId: event.id,
+      type: event.type,
+      createdAt: new Date(event.created * 1000),
+      payload: event,
+      handled: handledStripeTypes.has(event.type),
+    })),
+  );
+  return fresh.size;
+}

@@ -1,0 +1,73 @@
+// npm start: migrate, seed the demo (embedded defaults only), build, and serve on PORT.
+// Without Circle/Kit credentials outside production, local sandbox servers that speak their
+// APIs stand in for them, so the demo runs end to end with no network.
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import { env, isProduction } from "../lib/config";
+import { openDatabase } from "../lib/db";
+import { loadCatalog } from "../lib/lifecycle/catalog";
+import { migrate } from "../lib/migrations";
+import { DEMO_ADMIN_TOKEN } from "../lib/auth";
+import { seedDemo } from "../prisma/seed";
+import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../test/fakes/circle";
+import { createFakeKit, FAKE_KIT_API_KEY } from "../test/fakes/kit";
+
+const config = env();
+const production = isProduction(config);
+const childEnv: Record<string, string> = { NEXT_TELEMETRY_DISABLED: "1" };
+const stops: Array<() => Promise<void>> = [];
+
+async function startSandbox() {
+  const catalog = loadCatalog(config.PLAN_CATALOG);
+  const circle = createFakeCircle();
+  const kit = createFakeKit();
+  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
+  for (const plan of catalog.plans) {
+    plan.circleAccessGroupIds.forEach((id) => circle.addAccessGroup(`${plan.name} (group ${id})`, id));
+    const tags = plan.kitTagIds;
+    [...tags.active, ...tags.onboarding, ...tags.pastDue, ...tags.canceled, ...tags.refunded].forEach((id) => kit.addTag(`tag ${id}`, id));
+  }
+  catalog.promotionalTagIds.forEach((id) => kit.addTag(`promo ${id}`, id));
+  Object.assign(childEnv, { CIRCLE_API_URL: circleServer.url, CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN, KIT_API_URL: kitServer.url, KIT_API_KEY: FAKE_KIT_API_KEY });
+  stops.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
+  console.log(`sandbox: Circle ${circleServer.url}, Kit ${kitServer.url} (no credentials configured: local stand-ins)`);
+}
+
+async function run(command: string, args: string[]) {
+  await new Promise<void>((resolve, reject) => {
+    const proc = spawn(command, args, { stdio: "inherit", env: { ...process.env, ...childEnv } });
+    proc.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))));
+  });
+}
+
+const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: `${config.DATA_DIR}/pglite` });
+const applied = await migrate(db);
+if (applied.length) console.log(`migrated: ${applied.join(", ")}`);
+if (!production) {
+  const seeded = await seedDemo(db);
+  if (seeded) console.log(`seeded ${seeded} demo events`);
+}
+// The embedded database has one owner: the web process opens it next.
+await db.close();
+
+if (!production && (!config.CIRCLE_API_TOKEN || !config.KIT_API_KEY)) await startSandbox();
+if (!production && !config.STRIPE_WEBHOOK_SECRET) childEnv.STRIPE_WEBHOOK_SECRET = `whsec_demo_${crypto.randomBytes(12).toString("hex")}`;
+if (!production && !config.KIT_WEBHOOK_SECRET) childEnv.KIT_WEBHOOK_SECRET = `kit_demo_${crypto.randomBytes(12).toString("hex")}`;
+
+if (!process.argv.includes("--no-build")) await run("npx", ["next", "build"]);
+
+const server = spawn("npx", ["next", "start", "-p", String(config.PORT)], { stdio: "inherit", env: { ...process.env, ...childEnv } });
+if (!production) {
+  console.log(`\nEntitled demo on http://localhost:${config.PORT}`);
+  console.log(`  admin token: ${config.ADMIN_TOKEN ? "(ADMIN_TOKEN)" : DEMO_ADMIN_TOKEN}`);
+  console.log(`  try: curl -H 'Authorization: Bearer ${config.ADMIN_TOKEN ? "$ADMIN_TOKEN" : DEMO_ADMIN_TOKEN}' 'http://localhost:${config.PORT}/api/admin/customers?email=ada@example.com'`);
+  if (childEnv.STRIPE_WEBHOOK_SECRET) console.log(`  Stripe webhook secret for this run: ${childEnv.STRIPE_WEBHOOK_SECRET}`);
+}
+
+const shutdown = (signal: NodeJS.Signals) => server.kill(signal);
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
+server.on("exit", async (code) => {
+  for (const stop of stops) await stop();
+  process.exit(code ?? 0);
+});

@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, isProduction, parseEnv } from "../../lib/config";
+
+const DB = "postgresql://app:secret@db.internal:5432/entitled";
+
+const secrets = {
+  STRIPE_WEBHOOK_SECRET: "whsec_test",
+  KIT_WEBHOOK_SECRET: "kit_secret",
+  CIRCLE_API_TOKEN: "circle_token",
+  KIT_API_KEY: "kit_key",
+  CHAT_IDENTITY_SECRET: "chat_secret",
+  ADMIN_TOKEN: "a".repeat(24),
+};
+
+const REQUIRED = ["DATABASE_URL", ...Object.keys(secrets)];
+
+function configError(source: Record<string, string | undefined>): ConfigError {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("parseEnv accepted the environment");
+}
+
+describe("parseEnv: defaults", () => {
+  it("an empty environment is a demo with every default", () => {
+    expect(parseEnv({})).toEqual({
+      NODE_ENV: "development",
+      APP_MODE: "demo",
+      DATA_DIR: ".data",
+      PORT: 3000,
+      INGEST_PORT: 3001,
+      LOG_LEVEL: "info",
+      CIRCLE_API_URL: "https://app.circle.so/api/admin/v2",
+      KIT_API_URL: "https://api.kit.com",
+      OPENAI_MODEL: "gpt-4o-mini",
+      WORKER_CONCURRENCY: 4,
+      WORKER_POLL_MS: 250,
+      BENCH_ROUTES: "0",
+    });
+  });
+
+  it.each([
+    ["PORT", "8080", 8080],
+    ["INGEST_PORT", "9000", 9000],
+    ["WORKER_CONCURRENCY", "64", 64],
+    ["WORKER_POLL_MS", "10", 10],
+    ["NODE_ENV", "test", "test"],
+    ["LOG_LEVEL", "debug", "debug"],
+    ["OPENAI_BASE_URL", "http://localhost:11434/v1", "http://localhost:11434/v1"],
+    ["REDIS_URL", "redis://cache:6379", "redis://cache:6379"],
+    ["RUN_WORKER", "1", "1"],
+  ])("%s=%s is read as %j", (key, value, expected) => {
+    expect(parseEnv({ [key]: value })).toEqual(expect.objectContaining({ [key]: expected }));
+  });
+});
+
+describe("parseEnv: APP_MODE", () => {
+  it.each([
+    ["no database, no mode -> demo", {}, "demo"],
+    ["database set, no mode -> production", { DATABASE_URL: DB, ...secrets }, "production"],
+    ["database set, explicit demo", { DATABASE_URL: DB, APP_MODE: "demo" }, "demo"],
+    ["no database, explicit production", { ...secrets, DATABASE_URL: DB, APP_MODE: "production" }, "production"],
+    ["blank database, no mode -> demo", { DATABASE_URL: "   " }, "demo"],
+  ])("%s", (_name, source: Record<string, string>, mode) => {
+    const env = parseEnv(source);
+    expect(env.APP_MODE).toBe(mode);
+    expect(isProduction(env)).toBe(mode === "production");
+  });
+
+  it("production does not require secrets in demo mode", () => {
+    expect(() => parseEnv({ DATABASE_URL: DB, APP_MODE: "demo" })).not.toThrow();
+  });
+
+  it("rejects an unknown mode", () => {
+    expect(configError({ APP_MODE: "staging" }).message).toMatch(/APP_MODE:/);
+  });
+});
+
+describe("parseEnv: production requires its secrets", () => {
+  it("lists every missing variable when nothing is set", () => {
+    const error = configError({ APP_MODE: "production" });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message.startsWith("Invalid environment:\n")).toBe(true);
+    for (const key of REQUIRED) expect(error.message).toContain(`  ${key}: is required in production`);
+  });
+
+  it("DATABASE_URL alone switches to production and lists the six missing secrets", () => {
+    const error = configError({ DATABASE_URL: DB });
+    const missing = [...error.message.matchAll(/^ {2}(\w+): is required in production$/gm)].map((match) => match[1]);
+    expect(missing).toEqual(Object.keys(secrets));
+  });
+
+  it.each(Object.keys(secrets))("missing %s alone is reported alone", (key) => {
+    const error = configError({ DATABASE_URL: DB, ...secrets, [key]: undefined });
+    expect(error.message).toBe(`Invalid environment:\n  ${key}: is required in production`);
+  });
+
+  it.each(Object.keys(secrets))("blank %s counts as missing", (key) => {
+    expect(configError({ DATABASE_URL: DB, ...secrets, [key]: "  \t " }).message).toContain(`${key}: is required in production`);
+  });
+
+  it.each([
+    ["23 characters", "a".repeat(23), false],
+    ["24 characters", "a".repeat(24), true],
+    ["24 characters after trimming padding", `  ${"a".repeat(24)}  `, true],
+    ["23 characters padded to 27", `  ${"a".repeat(23)}  `, false],
+  ])("ADMIN_TOKEN of %s", (_name, token, accepted) => {
+    const source = { DATABASE_URL: DB, ...secrets, ADMIN_TOKEN: token };
+    if (accepted) expect(parseEnv(source).ADMIN_TOKEN).toBe(token.trim());
+    else expect(configError(source).message).toContain("ADMIN_TOKEN: must be at least 24 characters in production");
+  });
+
+  it("a complete production environment parses, secrets trimmed", () => {
+    const env = parseEnv({ DATABASE_URL: ` ${DB} `, ...secrets, STRIPE_WEBHOOK_SECRET: " whsec_test\n" });
+    expect(env).toEqual(expect.objectContaining({ APP_MODE: "production", DATABASE_URL: DB, STRIPE_WEBHOOK_SECRET: "whsec_test" }));
+  });
+});
+
+describe("parseEnv: malformed values", () => {
+  it.each([
+    ["DATABASE_URL", "not a url"],
+    ["DATABASE_URL", "//db.internal:5432/entitled"],
+    ["OPENAI_BASE_URL", "localhost"],
+    ["UPSTASH_REDIS_REST_URL", "://x"],
+    ["REDIS_URL", "cache 6379"],
+    ["CIRCLE_API_URL", "circle"],
+    ["KIT_API_URL", "api.kit.com"],
+    ["PORT", "http"],
+    ["PORT", "-1"],
+    ["PORT", "80.5"],
+    ["WORKER_CONCURRENCY", "0"],
+    ["WORKER_CONCURRENCY", "65"],
+    ["WORKER_POLL_MS", "9"],
+    ["NODE_ENV", "staging"],
+    ["LOG_LEVEL", "verbose"],
+    ["RUN_WORKER", "true"],
+    ["BENCH_ROUTES", "yes"],
+  ])("%s=%j is rejected by name", (key, value) => {
+    const error = configError({ [key]: value });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(new RegExp(`^ {2}${key}: `, "m"));
+  });
+});
+
+describe("parseEnv: blank strings are unset", () => {
+  it.each([
+    "DATABASE_URL",
+    "STRIPE_WEBHOOK_SECRET",
+    "KIT_WEBHOOK_SECRET",
+    "CIRCLE_API_TOKEN",
+    "KIT_API_KEY",
+    "CHAT_IDENTITY_SECRET",
+    "ADMIN_TOKEN",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "UPSTASH_REDIS_REST_URL",
+    "UPSTASH_REDIS_REST_TOKEN",
+    "REDIS_URL",
+    "PLAN_CATALOG",
+  ])("%s", (key) => {
+    for (const blank of ["", "   ", "\n"]) {
+      const env = parseEnv({ [key]: blank });
+      expect(env[key as keyof typeof env]).toBeUndefined();
+      expect(env.APP_MODE).toBe("demo");
+    }
+  });
+});
