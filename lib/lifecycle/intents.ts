@@ -53,8 +53,10 @@ export function planIntents(held: { grants: HeldGrant[]; tags: HeldTag[] }, desi
     const tag = tags.get(tagId);
     if (tag && (TAG_HELD.has(tag.state) || tag.state === "failed")) intents.push({ kind: "kit.untag", tagId, version: tag.version + 1 });
   }
+  const untagging = new Set(intents.flatMap((intent) => (intent.kind === "kit.untag" ? [intent.tagId] : [])));
   for (const tagId of [...desired.tagsSuppressed].sort((a, b) => a - b)) {
     const tag = tags.get(tagId);
+    if (untagging.has(tagId)) continue;
     if (!tag || !TAG_GONE.has(tag.state)) intents.push({ kind: "kit.untag", tagId, version: (tag?.version ?? 0) + 1 });
   }
   return intents;
