@@ -164,6 +164,12 @@ describe("lifecycle scenarios: one purchase", () => {
       expected: { status: "active", hasAccess: true, accessUntil: day(60), graceUntil: null, lastPaymentStatus: "paid" },
     },
     {
+      name: "failed then paid with no new subscription snapshot -> active",
+      events: [...monthlyPurchase(), invoiceFailed("e04", day(30)), invoicePaid("e05", day(31), { invoiceId: "in_2", paymentRef: "pi_2", periodEnd: day(60) })],
+      now: day(40),
+      expected: { status: "active", hasAccess: true, accessUntil: day(60), graceUntil: null },
+    },
+    {
       name: "cancel at period end, before the end -> canceled with access",
       events: [...monthlyPurchase(), subscription("e04", day(10), { cancelAtPeriodEnd: true })],
       now: day(29),
@@ -260,6 +266,12 @@ describe("lifecycle scenarios: one purchase", () => {
       ],
       now: day(11),
       expected: { planKey: "annual", status: "active", accessUntil: day(375) },
+    },
+    {
+      name: "upgrade whose proration is invoiced later: the snapshot alone switches the plan",
+      events: [...monthlyPurchase(), subscription("e04", day(10), { priceIds: ["price_annual"] })],
+      now: day(11),
+      expected: { planKey: "annual", status: "active", accessUntil: day(30) },
     },
     {
       name: "metadata plan key beats the price",
@@ -374,6 +386,8 @@ describe("deriveDesired: what the record should hold", () => {
     { name: "past due after grace: nothing", events: renewalFails(), now: day(34), next: null },
     { name: "grace end before another plan's period end", events: [...renewalFails(), ...annualActive()], now: day(31), next: day(33) },
     { name: "after grace, the other plan's period end", events: [...renewalFails(), ...annualActive()], now: day(34), next: day(40) },
+    { name: "a period end already past is not a next check", events: monthlyPurchase(), now: day(31), next: null },
+    { name: "past period end skipped for a later one", events: [...monthlyPurchase(), ...annualActive()], now: day(35), next: day(40) },
     { name: "earlier period end of two subscriptions", events: [...monthlyPurchase(), ...annualActive()], now: day(1), next: day(30) },
     { name: "canceled at period end: period end", events: [...monthlyPurchase(), subscription("e04", day(10), { cancelAtPeriodEnd: true })], now: day(20), next: day(30) },
     { name: "trial: trial end", events: [subscription("e1", day(0), { status: "trialing", currentPeriodEnd: day(14) })], now: day(1), next: day(14) },
@@ -408,6 +422,14 @@ describe("deriveDesired: what the record should hold", () => {
       journeys: [
         { kind: "purchase", key: "sub_1", startedAt: day(0), endedAt: null },
         { kind: "payment_failure", key: "in_2", startedAt: day(30), endedAt: day(31) },
+      ],
+    },
+    {
+      name: "a payment failure resolved by the invoice alone",
+      events: [...monthlyPurchase(), invoiceFailed("e04", day(30)), invoicePaid("e05", day(32), { invoiceId: "in_2", paymentRef: "pi_2" })],
+      journeys: [
+        { kind: "purchase", key: "sub_1", startedAt: day(0), endedAt: null },
+        { kind: "payment_failure", key: "in_2", startedAt: day(30), endedAt: day(32) },
       ],
     },
     {

@@ -135,6 +135,12 @@ describe("planIntents", () => {
       intents: [],
     })),
     {
+      name: "tag both unwanted and suppressed: one untag",
+      tags: [tag(50, "applied", 2)],
+      want: desired({ unwanted: [50], suppressed: [50] }),
+      intents: [{ kind: "kit.untag", tagId: 50, version: 3 }],
+    },
+    {
       name: "held tags outside every set are left alone",
       tags: [tag(99, "applied", 1)],
       grants: [],
