@@ -9,6 +9,16 @@ const optionalString = z
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 const optionalUrl = optionalString.pipe(z.url().optional());
 
+const PRODUCTION_REQUIRED = [
+  "DATABASE_URL",
+  "STRIPE_WEBHOOK_SECRET",
+  "KIT_WEBHOOK_SECRET",
+  "CIRCLE_API_TOKEN",
+  "KIT_API_KEY",
+  "CHAT_IDENTITY_SECRET",
+  "ADMIN_TOKEN",
+] as const;
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -48,16 +58,7 @@ const envSchema = z
   .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {
     if (env.APP_MODE !== "production") return;
-    const required = [
-      "DATABASE_URL",
-      "STRIPE_WEBHOOK_SECRET",
-      "KIT_WEBHOOK_SECRET",
-      "CIRCLE_API_TOKEN",
-      "KIT_API_KEY",
-      "CHAT_IDENTITY_SECRET",
-      "ADMIN_TOKEN",
-    ] as const;
-    for (const key of required) {
+    for (const key of PRODUCTION_REQUIRED) {
       if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
     }
     if (env.ADMIN_TOKEN && env.ADMIN_TOKEN.length < 24) {
@@ -70,9 +71,17 @@ export type Env = z.output<typeof envSchema>;
 export class ConfigError extends Error {}
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = envSchema.safeParse(source);
+  // A blank variable is an unset one, whatever its type.
+  const cleaned = Object.fromEntries(Object.entries(source).map(([key, value]) => [key, value?.trim() === "" ? undefined : value]));
+  const result = envSchema.safeParse(cleaned);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`);
+    // The production check runs after parsing succeeds; list what it would say too.
+    const production = cleaned.APP_MODE === "production" || (!cleaned.APP_MODE && cleaned.DATABASE_URL);
+    if (production) {
+      const reported = new Set(result.error.issues.map((issue) => issue.path[0]));
+      for (const key of PRODUCTION_REQUIRED) if (!cleaned[key] && !reported.has(key)) lines.push(`  ${key}: is required in production`);
+    }
     throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
   }
   return result.data;

@@ -12,6 +12,14 @@ import type { RequestBudget } from "./budget";
 // newer version does nothing, and each provider call is idempotent, so running a job twice
 // (a retry after a timeout that did succeed, a worker killed mid-job) changes nothing.
 
+class CustomerNotIdentifiedError extends Error {
+  readonly retryable = true;
+  constructor() {
+    super("waiting for the event that identifies the customer");
+    this.name = "CustomerNotIdentifiedError";
+  }
+}
+
 export interface HandlerDeps {
   db: Database;
   catalog: PlanCatalog;
@@ -77,7 +85,8 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
     "lifecycle.apply": {
       async run(job) {
         const { ledgerId } = applyPayload.parse(job.payload);
-        await applyWebhookEvent(db, catalog, ledgerId);
+        const result = await applyWebhookEvent(db, catalog, ledgerId);
+        if (result.outcome === "waiting") throw new CustomerNotIdentifiedError();
       },
       async onDead(job, error) {
         const { ledgerId } = applyPayload.parse(job.payload);

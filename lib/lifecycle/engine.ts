@@ -2,6 +2,7 @@ import type { Prisma } from "../generated/prisma/client";
 import type { EmailStatus, Provider } from "../generated/prisma/enums";
 import type { Database } from "../db";
 import { enqueue, type NewJob, type Tx } from "../jobs/queue";
+import { APPLY_JOB } from "../webhooks/ledger";
 import { normalizeEvent } from "../webhooks/normalize";
 import type { PlanCatalog } from "./catalog";
 import { deriveDesired, type DesiredState } from "./derive";
@@ -33,6 +34,8 @@ function refsOf(event: CanonicalEvent): Ref[] {
     default: {
       const ids = [event.identity.stripeCustomerId];
       if (event.kind === "checkout_completed" || event.kind === "invoice_paid") ids.push(event.paymentRef);
+      if (event.kind === "invoice_paid" || event.kind === "invoice_payment_failed") ids.push(event.invoiceId);
+      if (event.kind === "invoice_payment_paid") ids.push(event.invoiceId, event.paymentRef, event.chargeRef);
       if (event.kind === "charge_refunded") ids.push(event.chargeId, event.paymentRef);
       if (event.kind === "dispute_opened") ids.push(event.chargeId, event.paymentRef);
       return ids.filter((id): id is string => Boolean(id)).map((externalId) => ({ provider: "stripe", externalId }));
@@ -74,18 +77,41 @@ async function resolveCustomer(tx: Tx, event: CanonicalEvent): Promise<{ id: str
   });
 }
 
-/** Links the event's external ids to the customer and adopts events that were waiting for them. */
+function parseRefKey(key: string): Ref | null {
+  const [provider, ...rest] = key.split(":");
+  const externalId = rest.join(":");
+  return (provider === "stripe" || provider === "kit" || provider === "circle") && externalId ? { provider, externalId } : null;
+}
+
+/**
+ * Links the event's external ids to the customer, then adopts the events that were waiting
+ * for any of the customer's ids, linking theirs in turn (a payment that named an invoice
+ * names the charge a later dispute will name).
+ */
 async function linkRefs(tx: Tx, customerId: string, event: CanonicalEvent) {
-  const refs = refsOf(event);
-  if (refs.length > 0) {
-    await tx.externalRef.createMany({ data: refs.map((ref) => ({ ...ref, customerId })), skipDuplicates: true });
+  let newRefs = refsOf(event);
+  for (;;) {
+    if (newRefs.length > 0) {
+      await tx.externalRef.createMany({ data: newRefs.map((ref) => ({ ...ref, customerId })), skipDuplicates: true });
+    }
+    const known = await tx.externalRef.findMany({ where: { customerId }, select: { provider: true, externalId: true } });
+    if (known.length === 0) return;
+    const adopted = await tx.webhookEvent.findMany({
+      where: { customerId: null, awaitingRefs: { hasSome: known.map(refKey) } },
+      select: { id: true, awaitingRefs: true, provider: true, eventId: true },
+    });
+    if (adopted.length === 0) return;
+    // Adopted events are applied with this fold, even one whose own retries gave up.
+    await tx.webhookEvent.updateMany({
+      where: { id: { in: adopted.map((row) => row.id) } },
+      data: { customerId, awaitingRefs: [], outcome: "pending", error: null },
+    });
+    await tx.job.updateMany({
+      where: { dedupeKey: { in: adopted.map((row) => `${APPLY_JOB}:${row.provider}:${row.eventId}`) }, status: "dead" },
+      data: { status: "succeeded", lastError: "applied once its customer was identified", customerId },
+    });
+    newRefs = adopted.flatMap((row) => row.awaitingRefs.map(parseRefKey)).filter((ref): ref is Ref => ref !== null);
   }
-  const known = await tx.externalRef.findMany({ where: { customerId }, select: { provider: true, externalId: true } });
-  if (known.length === 0) return;
-  await tx.webhookEvent.updateMany({
-    where: { customerId: null, awaitingRefs: { hasSome: known.map(refKey) } },
-    data: { customerId, awaitingRefs: [] },
-  });
 }
 
 async function customerHistory(tx: Tx, customerId: string): Promise<CanonicalEvent[]> {
@@ -279,7 +305,9 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
   return db.prisma.$transaction(
     async (tx) => {
       await lockIdentity(tx, lockKeys);
-      const customer = await resolveCustomer(tx, event);
+      // Another event's transaction may have adopted this one already.
+      const adoptedBy = (await tx.webhookEvent.findUnique({ where: { id: ledgerId }, select: { customerId: true } }))?.customerId;
+      const customer = adoptedBy ? { id: adoptedBy } : await resolveCustomer(tx, event);
       if (!customer) {
         if (event.kind === "kit_subscriber_state" || event.kind === "kit_tag_changed") {
           await tx.webhookEvent.update({
@@ -297,7 +325,8 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
           return { outcome: "ignored" as const, reason: "unidentifiable" };
         }
         // Ahead of the event that names its customer (a subscription update before its
-        // checkout, a dispute before its payment): park it; linking adopts it later.
+        // checkout, a dispute before its payment): park it; linking adopts it later, and the
+        // job retries it with backoff in case nothing does.
         await tx.webhookEvent.update({
           where: { id: ledgerId },
           data: { awaitingRefs: refs, error: "waiting for the event that identifies the customer" },

@@ -59,6 +59,14 @@ export type CanonicalEvent =
       paymentRef: string | null;
     })
   | (Base & {
+      /** Links an invoice to the payment that paid it (current API: invoices carry no payment intent). */
+      kind: "invoice_payment_paid";
+      identity: StripeIdentity;
+      invoiceId: string;
+      paymentRef: string | null;
+      chargeRef: string | null;
+    })
+  | (Base & {
       kind: "invoice_payment_failed";
       identity: StripeIdentity;
       invoiceId: string;

@@ -38,6 +38,10 @@ export interface CustomerFacts {
   sources: Map<string, SourceFacts>;
   /** payment_intent / charge id -> source it paid for. */
   payments: Map<string, string>;
+  /** invoice id -> source it billed. */
+  invoiceSources: Map<string, string>;
+  /** payment_intent / charge id -> invoice it paid, for payments seen before their invoice. */
+  paymentInvoices: Map<string, string>;
   kitTagsObserved: Map<number, { present: boolean; at: Date }>;
   /** Refunds and disputes that name a payment we have not seen yet. */
   orphanReversals: Array<{ kind: "refund" | "dispute"; refs: string[]; id: string; at: Date }>;
@@ -49,6 +53,8 @@ export const emptyFacts = (): CustomerFacts => ({
   emailStatus: "active",
   sources: new Map(),
   payments: new Map(),
+  invoiceSources: new Map(),
+  paymentInvoices: new Map(),
   kitTagsObserved: new Map(),
   orphanReversals: [],
 });
@@ -59,11 +65,12 @@ const KIND_RANK: Record<CanonicalEvent["kind"], number> = {
   checkout_completed: 1,
   subscription_changed: 2,
   invoice_paid: 3,
-  invoice_payment_failed: 4,
-  charge_refunded: 5,
-  dispute_opened: 6,
-  kit_subscriber_state: 7,
-  kit_tag_changed: 8,
+  invoice_payment_paid: 4,
+  invoice_payment_failed: 5,
+  charge_refunded: 6,
+  dispute_opened: 7,
+  kit_subscriber_state: 8,
+  kit_tag_changed: 9,
 };
 
 const SUBSCRIPTION_RANK: Record<SubscriptionStatus, number> = {
@@ -169,6 +176,13 @@ function recordPayment(facts: CustomerFacts, ref: string | null, src: SourceFact
   });
 }
 
+function registerInvoice(facts: CustomerFacts, invoiceId: string, src: SourceFacts) {
+  facts.invoiceSources.set(invoiceId, src.sourceId);
+  for (const [ref, paidInvoice] of facts.paymentInvoices) {
+    if (paidInvoice === invoiceId) recordPayment(facts, ref, src);
+  }
+}
+
 function planFor(catalog: PlanCatalog, lookup: { planKey: string | null; priceIds: string[]; paymentLinkId?: string | null }) {
   return findPlan(catalog, lookup)?.key ?? null;
 }
@@ -212,7 +226,12 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
       if (event.identity.email) facts.email ??= event.identity.email;
       const sourceId = event.subscriptionId ?? `invoice:${event.invoiceId}`;
       const src = source(facts, sourceId, event.subscriptionId === null, event.at);
-      src.planKey = planFor(catalog, { planKey: null, priceIds: event.priceIds }) ?? src.planKey;
+      const invoicedPlan = planFor(catalog, { planKey: null, priceIds: event.priceIds });
+      // Subscription snapshots are the authority on a subscription's plan; an invoice only
+      // fills the gap when no snapshot was delivered.
+      if (src.subscriptionStatus === null) src.planKey = invoicedPlan ?? src.planKey;
+      else src.planKey ??= invoicedPlan;
+      registerInvoice(facts, event.invoiceId, src);
       if (event.periodEnd && (!src.currentPeriodEnd || event.periodEnd > src.currentPeriodEnd)) {
         src.currentPeriodEnd = event.periodEnd;
       }
@@ -223,6 +242,7 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
     case "invoice_payment_failed": {
       const sourceId = event.subscriptionId ?? `invoice:${event.invoiceId}`;
       const src = source(facts, sourceId, event.subscriptionId === null, event.at);
+      registerInvoice(facts, event.invoiceId, src);
       if (src.failingSince === null) {
         src.failingSince = event.at;
         src.failingInvoiceId = event.invoiceId;
@@ -230,6 +250,16 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
       }
       src.lastPaymentAt = event.at;
       src.lastPaymentStatus = "failed";
+      return facts;
+    }
+    case "invoice_payment_paid": {
+      const sourceId = facts.invoiceSources.get(event.invoiceId);
+      const src = sourceId ? facts.sources.get(sourceId) : undefined;
+      for (const ref of [event.paymentRef, event.chargeRef]) {
+        if (!ref) continue;
+        if (src) recordPayment(facts, ref, src);
+        else facts.paymentInvoices.set(ref, event.invoiceId);
+      }
       return facts;
     }
     case "charge_refunded":

@@ -43,7 +43,7 @@ export function normalizeKitEvent(event: KitEvent): { ok: true; event: Canonical
     kitSubscriberId: event.data.subscriber.id,
     email: event.data.subscriber.email_address,
   };
-  if (event.type in STATE_BY_TYPE) {
+  if (Object.hasOwn(STATE_BY_TYPE, event.type)) {
     return { ok: true, event: { ...base, kind: "kit_subscriber_state", state: STATE_BY_TYPE[event.type as keyof typeof STATE_BY_TYPE] } };
   }
   if (event.type === "subscriber.tag_added" || event.type === "subscriber.tag_removed") {

@@ -54,6 +54,7 @@ const subscription = z.object({
 });
 
 const invoiceLine = z.object({
+  amount: z.number().int().nullish(),
   price: price.nullish(),
   pricing: z.object({ price_details: z.object({ price: expandable }).nullish() }).nullish(),
   period: z.object({ end: unix }).nullish(),
@@ -84,6 +85,12 @@ const charge = z.object({
   billing_details: z.object({ email, name: z.string().nullish() }).nullish(),
 });
 
+const invoicePayment = z.object({
+  id,
+  invoice: expandable,
+  payment: z.object({ payment_intent: expandable.nullish(), charge: expandable.nullish() }),
+});
+
 const dispute = z.object({
   id,
   charge: expandable,
@@ -105,6 +112,7 @@ export const handledStripeTypes = new Set([
   "customer.subscription.deleted",
   "invoice.paid",
   "invoice.payment_failed",
+  "invoice_payment.paid",
   "charge.refunded",
   "charge.dispute.created",
   "customer.updated",
@@ -134,8 +142,10 @@ function subscriptionPeriodEnd(sub: z.infer<typeof subscription>): Date | null {
   return toDate(itemEnds.length > 0 ? Math.max(...itemEnds) : sub.current_period_end);
 }
 
+/** Prices the invoice charges for; proration credits (negative lines) are not purchases. */
 function invoicePrices(inv: z.infer<typeof invoice>): string[] {
   return (inv.lines?.data ?? [])
+    .filter((line) => line.amount == null || line.amount >= 0)
     .map((line) => line.pricing?.price_details?.price ?? line.price?.id)
     .filter((value): value is string => Boolean(value));
 }
@@ -218,6 +228,20 @@ export function normalizeStripeEvent(envelope: StripeEnvelope): NormalizeResult 
             invoiceId: inv.id,
             subscriptionId: inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null,
             nextAttemptAt: toDate(inv.next_payment_attempt),
+          },
+        };
+      }
+      case "invoice_payment.paid": {
+        const payment = parse(invoicePayment, object, "invoice payment");
+        return {
+          ok: true,
+          event: {
+            ...base,
+            kind: "invoice_payment_paid",
+            identity: identity(null, null),
+            invoiceId: payment.invoice,
+            paymentRef: payment.payment.payment_intent ?? null,
+            chargeRef: payment.payment.charge ?? null,
           },
         };
       }

@@ -61,7 +61,7 @@ afterAll(async () => {
 
 const ledgerCount = async () => (await testDb.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "WebhookEvent"`))[0]!.n;
 
-function post(base: string, path: string, body: string | Uint8Array, headers: Record<string, string>) {
+function post(base: string, path: string, body: string, headers: Record<string, string>) {
   return fetch(base + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }
 

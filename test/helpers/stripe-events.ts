@@ -121,8 +121,21 @@ export function invoiceEvent(p: Purchase, type: "invoice.paid" | "invoice.paymen
       status: type === "invoice.paid" ? "paid" : "open",
       parent: { type: "subscription_details", subscription_details: { subscription: p.subscriptionId, metadata: {} } },
       lines: { object: "list", data: [{ id: nextId("il"), pricing: { type: "price_details", price_details: { price: fields.priceId ?? p.priceId, product: "prod_x" } }, period: { start: p.at, end: p.periodEnd } }] },
-      payments: { object: "list", data: [{ payment: { type: "payment_intent", payment_intent: p.paymentIntentId } }] },
       next_payment_attempt: type === "invoice.payment_failed" ? p.at + 3 * 86400 : null,
+    },
+  });
+}
+
+export function invoicePaymentPaid(p: Purchase, fields: { created?: number; invoiceId?: string; paymentIntentId?: string; chargeId?: string } = {}) {
+  return stripeEvent({
+    type: "invoice_payment.paid",
+    created: fields.created ?? p.at,
+    object: {
+      id: nextId("inpay"),
+      object: "invoice_payment",
+      invoice: fields.invoiceId ?? p.invoiceId,
+      status: "paid",
+      payment: { type: "payment_intent", payment_intent: fields.paymentIntentId ?? p.paymentIntentId, charge: fields.chargeId ?? p.chargeId },
     },
   });
 }

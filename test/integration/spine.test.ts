@@ -8,6 +8,7 @@ import {
   customerUpdated,
   disputeCreated,
   invoiceEvent,
+  invoicePaymentPaid,
   newPurchase,
   subscriptionEvent,
   type Purchase,
@@ -118,6 +119,23 @@ describe("refund and dispute", () => {
     expect(rec.journeys.map((journey) => journey.kind).sort()).toEqual(["purchase", "refund"]);
   });
 
+  it("refunds the purchase the refunded payment paid for, linked through invoice_payment.paid", async () => {
+    const sub = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * 86400 });
+    const course = newPurchase({ email: sub.email, customerId: sub.customerId, priceId: "price_demo_masterclass", at: sub.at + 10 * 86400 });
+    await deliver(checkoutCompleted(sub), invoiceEvent(sub, "invoice.paid"), invoicePaymentPaid(sub));
+    await deliver(checkoutCompleted(course), invoiceEvent(course, "invoice.paid"), invoicePaymentPaid(course));
+    await stack.drain();
+    await deliver(chargeRefunded(sub, { created: course.at + 86400 }));
+    await stack.drain();
+    const rec = await record(sub.email);
+    expect(rec.entitlements.map((e) => [e.plan, e.status]).sort()).toEqual([
+      ["community_monthly", "refunded"],
+      ["masterclass", "active"],
+    ]);
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([]);
+    expect(stack.circle.membersOf(stack.ids.masterclassGroup)).toEqual([sub.email]);
+  });
+
   it("keeps access after a partial refund", async () => {
     const p = newPurchase();
     await deliver(checkoutCompleted(p), invoiceEvent(p, "invoice.paid"), chargeRefunded(p, { partial: true }));
@@ -128,7 +146,8 @@ describe("refund and dispute", () => {
 
   it("revokes access when a charge is disputed", async () => {
     const p = newPurchase();
-    await deliver(checkoutCompleted(p), invoiceEvent(p, "invoice.paid"));
+    // A dispute names only its charge and payment: the invoice payment links them to the customer.
+    await deliver(checkoutCompleted(p), invoiceEvent(p, "invoice.paid"), invoicePaymentPaid(p));
     await stack.drain();
     await deliver(disputeCreated(p));
     await stack.drain();

@@ -221,6 +221,18 @@ describe("normalizeStripeEvent: every handled type", () => {
       },
     ],
     [
+      "invoice_payment.paid",
+      { id: "inpay_1", object: "invoice_payment", invoice: "in_1", status: "paid", payment: { type: "payment_intent", payment_intent: "pi_1", charge: "ch_1" } },
+      {
+        ...base,
+        kind: "invoice_payment_paid",
+        identity: { stripeCustomerId: null, email: null, name: null },
+        invoiceId: "in_1",
+        paymentRef: "pi_1",
+        chargeRef: "ch_1",
+      },
+    ],
+    [
       "charge.refunded",
       charge(),
       { ...base, kind: "charge_refunded", identity: ada, chargeId: "ch_1", paymentRef: "pi_1", fullyRefunded: true },
