@@ -18,7 +18,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Only what the children need from our environment; the rest is given explicitly. */
+/** Only what the children need from our environment; the rest is given explicitly. Children run as in production. */
 function baseEnv(): Record<string, string> {
   const keep = ["PATH", "HOME", "TMPDIR", "LANG"];
   return Object.fromEntries(keep.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])));
@@ -27,7 +27,7 @@ function baseEnv(): Record<string, string> {
 /** Runs `node <args>` in its own process group, so stopping it stops its descendants too. */
 export function startNode(name: string, args: string[], env: Record<string, string>): Child {
   const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...baseEnv(), ...env },
+    env: { ...baseEnv(), ...env, NODE_ENV: "production" },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -142,13 +142,15 @@ function readProcs(): Map<number, ProcStat> {
     } catch {
       continue; // exited meanwhile
     }
-    // "pid (comm) state ppid ... utime stime ...": comm may contain spaces and parentheses.
+    // "pid (comm) state ppid ... utime stime cutime cstime ...": comm may contain spaces and
+    // parentheses. cutime/cstime hold the children a process has reaped, so the time of a
+    // PostgreSQL backend that exits (a pool closing an idle connection) stays counted.
     const close = text.lastIndexOf(")");
     const fields = text.slice(close + 2).split(" ");
     procs.set(Number(entry), {
       ppid: Number(fields[1]),
       comm: text.slice(text.indexOf("(") + 1, close),
-      ticks: Number(fields[11]) + Number(fields[12]),
+      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
     });
   }
   return procs;
@@ -167,19 +169,28 @@ function treeTicks(procs: Map<number, ProcStat>, root: number): number {
   return total;
 }
 
-function machineTicks(): { busy: number; total: number } {
+/** All cores together; `steal` is time the hypervisor gave our virtual cores to someone else. */
+function machineTicks(): { busy: number; steal: number; total: number } {
   const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
-  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
-  return { busy, total: busy + (idle ?? 0) + (iowait ?? 0) };
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, total: busy + steal + idle + iowait };
 }
 
 /** CPU use over an interval, in percent of one core (the machine's ceiling is nproc x 100). */
 export interface CpuUse {
+  /** Busy time of all processes. */
   machine: number;
+  /** Time the hypervisor took from our cores (a virtual machine on a busy host). */
+  steal: number;
+  /** This process: the load generator. */
   client: number;
+  /** The measured server's process tree; null when none was given. */
   server: number | null;
+  /** Every PostgreSQL process. */
   postgres: number;
+  /** The machine's use outside the three above: other processes competing for the cores. */
+  other: number;
 }
 
 export interface CpuMeter {
@@ -209,12 +220,33 @@ export function startCpuMeter(serverPid: number | null): CpuMeter {
       const percent = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
       const machineTotal = after.machine.total - before.machine.total;
       const clientMicros = after.client.user + after.client.system - before.client.user - before.client.system;
+      const share = (ticks: number) => (machineTotal > 0 ? (100 * cores * ticks) / machineTotal : 0);
+      const machine = share(after.machine.busy - before.machine.busy);
+      const client = clientMicros / 10_000 / seconds;
+      const server = serverPid === null ? null : percent(after.server - before.server);
+      const postgres = percent(after.postgres - before.postgres);
       return {
-        machine: machineTotal > 0 ? (100 * cores * (after.machine.busy - before.machine.busy)) / machineTotal : 0,
-        client: clientMicros / 10_000 / seconds,
-        server: serverPid === null ? null : percent(after.server - before.server),
-        postgres: percent(after.postgres - before.postgres),
+        machine,
+        steal: share(after.machine.steal - before.machine.steal),
+        client,
+        server,
+        postgres,
+        other: Math.max(0, machine - client - (server ?? 0) - postgres),
       };
     },
   };
+}
+
+/**
+ * On a shared machine: waits until the cores are idle (under `threshold` % of one core over
+ * one second), at most `maxWaitMs`. Resolves with the last second's use.
+ */
+export async function waitForQuiet(threshold: number, maxWaitMs: number): Promise<CpuUse> {
+  const deadline = performance.now() + maxWaitMs;
+  for (;;) {
+    const meter = startCpuMeter(null);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const use = meter.stop();
+    if (use.machine + use.steal < threshold || performance.now() >= deadline) return use;
+  }
 }
