@@ -49,7 +49,7 @@ const envSchema = z
     REDIS_URL: optionalUrl,
     PLAN_CATALOG: optionalString,
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-    WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+    WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(100),
     /** "1" runs the outbox worker inside the web process (always so on the embedded database). */
     RUN_WORKER: z.enum(["0", "1"]).optional(),
     /** "1" mounts the benchmark-only bare route. */

@@ -12,9 +12,14 @@ import { PrismaClient } from "./generated/prisma/client";
 
 export type Row = Record<string, unknown>;
 
+export interface SqlOptions {
+  /** Name for a server-side prepared statement (planned once per connection); hot paths only. */
+  prepare?: string;
+}
+
 export interface Session {
   /** One parameterised statement, one round trip. */
-  sql<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  sql<T extends Row = Row>(text: string, params?: unknown[], options?: SqlOptions): Promise<T[]>;
   /** Several statements, no parameters (migrations). */
   script(text: string): Promise<void>;
 }
@@ -47,8 +52,8 @@ function openPostgres(connectionString: string, max: number): Database {
   return {
     kind: "postgres",
     prisma,
-    async sql<T extends Row>(text: string, params: unknown[] = []) {
-      const result = await pool.query(text, params);
+    async sql<T extends Row>(text: string, params: unknown[] = [], options: SqlOptions = {}) {
+      const result = await pool.query({ text, values: params, name: options.prepare });
       return result.rows as T[];
     },
     async script(text: string) {

@@ -7,6 +7,7 @@ import { createHandlers } from "./jobs/handlers";
 import { createWorker, type Worker, type WorkerOptions } from "./jobs/worker";
 import { loadCatalog, type PlanCatalog } from "./lifecycle/catalog";
 import { createKitWebhookHandler } from "./webhooks/kit";
+import { createLedgerWriter } from "./webhooks/ledger";
 import { createStripeWebhookHandler } from "./webhooks/stripe";
 import { log } from "./log";
 import { metrics } from "./metrics";
@@ -40,12 +41,13 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const circle = createCircleClient({ baseUrl: config.CIRCLE_API_URL, token: config.CIRCLE_API_TOKEN ?? "", beforeRequest: circleBudget.take });
   const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
   const handlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
+  const ledger = createLedgerWriter(db);
   return {
     env: config,
     db,
     catalog,
-    handleStripeWebhook: createStripeWebhookHandler({ db, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") }),
-    handleKitWebhook: createKitWebhookHandler({ db, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") }),
+    handleStripeWebhook: createStripeWebhookHandler({ ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") }),
+    handleKitWebhook: createKitWebhookHandler({ ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") }),
     createWorker: (options = {}) =>
       createWorker({
         db,

@@ -69,14 +69,14 @@ export async function seedDemo(db: Database, now = Math.floor(Date.now() / 1000)
   const events = demoCustomers(now).flatMap((customer) => customer.events);
   const fresh = await recordEvents(
     db,
-    "stripe",
     events.map((event) => ({
+      provider: "stripe" as const,
       eventId: event.id,
       type: event.type,
       createdAt: new Date(event.created * 1000),
-      payload: event,
+      json: JSON.stringify(event),
       handled: handledStripeTypes.has(event.type),
     })),
   );
-  return fresh.size;
+  return fresh.filter(Boolean).length;
 }

@@ -107,7 +107,10 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         const grant = await grantRow(customerId, accessGroupId);
         if (!grant || grant.version !== version) return;
         const email = grant.customer.email;
-        const existing = await circleCall(() => circle.findMemberByEmail(email));
+        const known = await db.prisma.externalRef.findFirst({ where: { customerId, provider: "circle" }, select: { externalId: true } });
+        // Someone we never saw in Circle is most likely new: create first (an address Circle
+        // already knows comes back as that member), and search only for known members.
+        const existing = known ? await circleCall(() => circle.findMemberByEmail(email)) : null;
         let member = existing;
         if (existing) await circleCall(() => circle.addToAccessGroup(accessGroupId, email));
         else member = await circleCall(() => circle.createMember({ email, name: grant.customer.name ?? undefined, accessGroupIds: [accessGroupId] }));

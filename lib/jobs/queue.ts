@@ -8,6 +8,18 @@ import type { Database } from "../db";
 
 export type Tx = Prisma.TransactionClient;
 
+/** Lower runs first: apply events before their side effects, access before email. */
+export const JOB_PRIORITY: Record<string, number> = {
+  "lifecycle.apply": 0,
+  "circle.grant": 10,
+  "circle.revoke": 10,
+  "kit.tag": 20,
+  "kit.untag": 20,
+  "kit.update_email": 20,
+  "lifecycle.recheck": 30,
+};
+const DEFAULT_PRIORITY = 50;
+
 export interface NewJob {
   kind: string;
   payload: Prisma.InputJsonValue;
@@ -36,6 +48,7 @@ export async function enqueue(tx: Tx, jobs: NewJob[]): Promise<number> {
       kind: job.kind,
       payload: job.payload,
       dedupeKey: job.dedupeKey,
+      priority: JOB_PRIORITY[job.kind] ?? DEFAULT_PRIORITY,
       runAt: job.runAt ?? new Date(),
       customerId: job.customerId ?? null,
       journeyId: job.journeyId ?? null,
@@ -53,7 +66,7 @@ export async function claimJobs(db: Database, workerId: string, limit: number, l
       WHERE id IN (
         SELECT id FROM "Job"
          WHERE (status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now())
-         ORDER BY "runAt"
+         ORDER BY priority, "runAt"
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "customerId"`,

@@ -45,7 +45,7 @@ function describe(error: unknown): { message: string; retryable: boolean; retryA
 
 export function createWorker(options: WorkerOptions): Worker {
   const concurrency = options.concurrency ?? 4;
-  const pollMs = options.pollMs ?? 250;
+  const pollMs = options.pollMs ?? 100;
   const leaseMs = options.leaseMs ?? 60_000;
   const backoff = options.backoff ?? defaultBackoff;
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
@@ -91,25 +91,42 @@ export function createWorker(options: WorkerOptions): Worker {
     return jobs.length;
   }
 
+  // Keeps every slot busy: a finished job frees its slot and wakes the loop at once (its
+  // follow-up jobs are often due now); with nothing due, it polls every pollMs.
+  const inFlight = new Set<Promise<void>>();
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      wake = null;
+    });
+
   async function run() {
     while (running) {
-      let ran = 0;
-      try {
-        ran = await runOnce();
-      } catch (error) {
-        log.error({ err: (error as Error).message }, "worker: claim failed");
+      const free = concurrency - inFlight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await claimJobs(db, workerId, free, leaseMs);
+          claimed = jobs.length;
+          for (const job of jobs) {
+            const settling: Promise<void> = settle(job).finally(() => {
+              inFlight.delete(settling);
+              wake?.();
+            });
+            inFlight.add(settling);
+          }
+        } catch (error) {
+          log.error({ err: (error as Error).message }, "worker: claim failed");
+        }
       }
-      if (ran === 0 && running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
-      }
+      if (running && (free === 0 || claimed < free)) await idle();
     }
+    await Promise.all(inFlight);
   }
 
   return {

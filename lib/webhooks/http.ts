@@ -14,6 +14,12 @@ export const rejection = (status: number, message: string) => json(status, { err
 export async function readBody(request: Request, limit = MAX_WEBHOOK_BYTES): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
+  if (Number.isFinite(declared)) {
+    // A declared length within the limit: read in one go (the runtime enforces the length).
+    const text = await request.text();
+    if (Buffer.byteLength(text) > limit) throw new BodyTooLargeError();
+    return text;
+  }
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -32,7 +32,7 @@ function reject(res: http.ServerResponse, status: number, message: string) {
   res.end(body);
 }
 
-export function createIngestServer(runtime: Pick<Runtime, "handleStripeWebhook" | "handleKitWebhook" | "db">): http.Server {
+export function createIngestServer(runtime: Pick<Runtime, "handleStripeWebhook" | "handleKitWebhook">): http.Server {
   const routes: Record<string, Handler> = {
     "/api/webhooks/stripe": runtime.handleStripeWebhook,
     "/api/webhooks/kit": runtime.handleKitWebhook,

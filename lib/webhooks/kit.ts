@@ -1,8 +1,7 @@
 import crypto from "node:crypto";
-import type { Database } from "../db";
 import { log } from "../log";
 import { metrics } from "../metrics";
-import { recordEvents } from "./ledger";
+import type { LedgerEntry, LedgerWriter } from "./ledger";
 import { BodyTooLargeError, json, readBody, rejection } from "./http";
 import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "./kit-events";
 
@@ -35,7 +34,7 @@ export function signKitPayload(raw: string, secret: string, timestamp = Math.flo
 }
 
 export interface KitWebhookDeps {
-  db: Database;
+  ledger: LedgerWriter;
   secret: string;
 }
 
@@ -64,20 +63,20 @@ export function createKitWebhookHandler(deps: KitWebhookDeps) {
       return rejection(400, `malformed delivery: ${issue ? `${issue.path.join(".")} ${issue.message}` : "invalid"}`);
     }
     // The whole delivery is validated before anything is written: all or nothing.
-    const entries = [];
+    const entries: LedgerEntry[] = [];
     for (const event of delivery.data.events) {
       const handled = handledKitTypes.has(event.type);
       if (handled) {
         const normalized = normalizeKitEvent(event);
         if (!normalized.ok) return rejection(400, `malformed event ${event.id}: ${normalized.error}`);
       }
-      entries.push({ eventId: event.id, type: event.type, createdAt: new Date(event.created), payload: event, handled });
+      entries.push({ provider: "kit", eventId: event.id, type: event.type, createdAt: new Date(event.created), json: JSON.stringify(event), handled });
     }
     try {
-      const fresh = await recordEvents(deps.db, "kit", entries);
-      metrics().webhookEvents.inc({ provider: "kit", result: "recorded" }, fresh.size);
-      metrics().webhookEvents.inc({ provider: "kit", result: "duplicate" }, entries.length - fresh.size);
-      return json(200, { received: entries.length, duplicates: entries.length - fresh.size });
+      const recorded = (await deps.ledger.record(entries)).filter(Boolean).length;
+      metrics().webhookEvents.inc({ provider: "kit", result: "recorded" }, recorded);
+      metrics().webhookEvents.inc({ provider: "kit", result: "duplicate" }, entries.length - recorded);
+      return json(200, { received: entries.length, duplicates: entries.length - recorded });
     } catch (error) {
       log.error({ err: (error as Error).message, events: entries.length }, "kit webhook: could not record delivery");
       return rejection(503, "could not record the delivery; retry");

@@ -1,8 +1,7 @@
 import Stripe from "stripe";
-import type { Database } from "../db";
 import { log } from "../log";
 import { metrics } from "../metrics";
-import { recordEvents } from "./ledger";
+import type { LedgerWriter } from "./ledger";
 import { BodyTooLargeError, json, readBody, rejection } from "./http";
 import { handledStripeTypes, normalizeStripeEvent, stripeEnvelopeSchema } from "./stripe-events";
 
@@ -13,7 +12,7 @@ import { handledStripeTypes, normalizeStripeEvent, stripeEnvelopeSchema } from "
 export const STRIPE_TOLERANCE_SECONDS = 300;
 
 export interface StripeWebhookDeps {
-  db: Database;
+  ledger: LedgerWriter;
   secret: string;
 }
 
@@ -49,11 +48,11 @@ export function createStripeWebhookHandler(deps: StripeWebhookDeps) {
     }
 
     try {
-      const fresh = await recordEvents(deps.db, "stripe", [
-        { eventId: envelope.data.id, type: envelope.data.type, createdAt: new Date(envelope.data.created * 1000), payload: envelope.data, handled },
+      const [fresh] = await deps.ledger.record([
+        { provider: "stripe", eventId: envelope.data.id, type: envelope.data.type, createdAt: new Date(envelope.data.created * 1000), json: raw, handled },
       ]);
-      metrics().webhookEvents.inc({ provider: "stripe", result: fresh.size === 0 ? "duplicate" : "recorded" });
-      return json(200, { received: true, duplicate: fresh.size === 0 });
+      metrics().webhookEvents.inc({ provider: "stripe", result: fresh ? "recorded" : "duplicate" });
+      return json(200, { received: true, duplicate: !fresh });
     } catch (error) {
       log.error({ err: (error as Error).message, eventId: envelope.data.id }, "stripe webhook: could not record event");
       // 5xx: Stripe retries the delivery.

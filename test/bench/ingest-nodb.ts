@@ -2,22 +2,18 @@
 // so the difference to the real server is the database's share of each acknowledgement.
 // Same HTTP host, same handler (signature, envelope, normalization), same process setup.
 import { env } from "../../lib/config";
-import type { Database } from "../../lib/db";
 import { createIngestServer } from "../../lib/webhooks/ingest-server";
+import type { LedgerWriter } from "../../lib/webhooks/ledger";
 import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
 
 const config = env();
 if (!config.STRIPE_WEBHOOK_SECRET) throw new Error("STRIPE_WEBHOOK_SECRET is required");
 
-// recordEvents sends one statement whose second parameter is the event ids; answer "all new".
-const db = {
-  async sql(_text: string, params: unknown[] = []) {
-    return (params[1] as string[]).map((eventId) => ({ eventId }));
-  },
-} as unknown as Database;
-const handleStripeWebhook = createStripeWebhookHandler({ db, secret: config.STRIPE_WEBHOOK_SECRET });
+// Every event is new and nothing is written.
+const ledger: LedgerWriter = { record: async (entries) => entries.map(() => true) };
+const handleStripeWebhook = createStripeWebhookHandler({ ledger, secret: config.STRIPE_WEBHOOK_SECRET });
 const notMounted = async () => new Response("not mounted", { status: 404 });
 
-const server = createIngestServer({ db, handleStripeWebhook, handleKitWebhook: notMounted });
+const server = createIngestServer({ handleStripeWebhook, handleKitWebhook: notMounted });
 server.listen(config.INGEST_PORT, "127.0.0.1", () => console.log(`ingest (no database) listening on ${config.INGEST_PORT}`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

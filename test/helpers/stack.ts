@@ -2,6 +2,7 @@ import type { Database } from "../../lib/db";
 import { createWorker, type Worker } from "../../lib/jobs/worker";
 import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
 import { createKitWebhookHandler, signKitPayload } from "../../lib/webhooks/kit";
+import { createLedgerWriter } from "../../lib/webhooks/ledger";
 import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
 import { createFakeCircle, type FakeCircle } from "../fakes/circle";
 import { createFakeKit, type FakeKit } from "../fakes/kit";
@@ -71,8 +72,9 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
   });
   const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: 300 });
   const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: { baseMs: 20, capMs: 200 } });
-  const stripeHandler = createStripeWebhookHandler({ db, secret: STRIPE_SECRET });
-  const kitHandler = createKitWebhookHandler({ db, secret: KIT_SECRET });
+  const ledger = createLedgerWriter(db);
+  const stripeHandler = createStripeWebhookHandler({ ledger, secret: STRIPE_SECRET });
+  const kitHandler = createKitWebhookHandler({ ledger, secret: KIT_SECRET });
 
   return {
     testDb,

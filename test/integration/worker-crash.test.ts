@@ -8,6 +8,7 @@ import { openDatabase, type Database } from "../../lib/db";
 import { createWorker } from "../../lib/jobs/worker";
 import { parseCatalog } from "../../lib/lifecycle/catalog";
 import { migrate } from "../../lib/migrations";
+import { createLedgerWriter } from "../../lib/webhooks/ledger";
 import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
 import { createFakeCircle, type FakeCircle } from "../fakes/circle";
 import { createFakeKit, type FakeKit } from "../fakes/kit";
@@ -87,7 +88,7 @@ describe("worker killed mid-job", () => {
 
     const p = newPurchase();
     const body = JSON.stringify(checkoutCompleted(p));
-    const ingest = createStripeWebhookHandler({ db, secret: SECRET });
+    const ingest = createStripeWebhookHandler({ ledger: createLedgerWriter(db), secret: SECRET });
     const ack = await ingest(new Request("http://test/", { method: "POST", headers: { "stripe-signature": signStripe(body, SECRET) }, body }));
     expect(ack.status).toBe(200);
     if (dataDir) await db.close();

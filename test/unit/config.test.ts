@@ -37,7 +37,7 @@ describe("parseEnv: defaults", () => {
       KIT_API_URL: "https://api.kit.com",
       OPENAI_MODEL: "gpt-4o-mini",
       WORKER_CONCURRENCY: 4,
-      WORKER_POLL_MS: 250,
+      WORKER_POLL_MS: 100,
       BENCH_ROUTES: "0",
     });
   });
