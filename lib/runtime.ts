@@ -6,9 +6,10 @@ import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "./jobs/budget";
 import { createHandlers } from "./jobs/handlers";
 import { createWorker, type Worker, type WorkerOptions } from "./jobs/worker";
 import { loadCatalog, type PlanCatalog } from "./lifecycle/catalog";
-import { createKitWebhookHandler } from "./webhooks/kit";
+import { asWebHandler, type WebhookProcessor } from "./webhooks/http";
+import { createKitWebhookProcessor } from "./webhooks/kit";
 import { createLedgerWriter } from "./webhooks/ledger";
-import { createStripeWebhookHandler } from "./webhooks/stripe";
+import { createStripeWebhookProcessor } from "./webhooks/stripe";
 import { log } from "./log";
 import { metrics } from "./metrics";
 import crypto from "node:crypto";
@@ -19,6 +20,8 @@ export interface Runtime {
   env: Env;
   db: Database;
   catalog: PlanCatalog;
+  processStripeDelivery: WebhookProcessor;
+  processKitDelivery: WebhookProcessor;
   handleStripeWebhook: (request: Request) => Promise<Response>;
   handleKitWebhook: (request: Request) => Promise<Response>;
   createWorker(options?: Partial<WorkerOptions>): Worker;
@@ -42,12 +45,16 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
   const handlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
   const ledger = createLedgerWriter(db);
+  const processStripeDelivery = createStripeWebhookProcessor({ ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") });
+  const processKitDelivery = createKitWebhookProcessor({ ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") });
   return {
     env: config,
     db,
     catalog,
-    handleStripeWebhook: createStripeWebhookHandler({ ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") }),
-    handleKitWebhook: createKitWebhookHandler({ ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") }),
+    processStripeDelivery,
+    processKitDelivery,
+    handleStripeWebhook: asWebHandler(processStripeDelivery),
+    handleKitWebhook: asWebHandler(processKitDelivery),
     createWorker: (options = {}) =>
       createWorker({
         db,

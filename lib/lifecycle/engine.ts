@@ -50,9 +50,10 @@ function emailOf(event: CanonicalEvent): string | null {
 
 async function lockIdentity(tx: Tx, keys: string[]) {
   // Sorted, so two transactions that need the same keys take them in the same order.
-  for (const key of [...new Set(keys)].sort()) {
-    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key);
-  }
+  await tx.$executeRawUnsafe(
+    `SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest($1::text[]) AS key ORDER BY key`,
+    [...new Set(keys)].sort(),
+  );
 }
 
 /** Finds the customer an event is about: external ids first, then the normalized email. */
@@ -129,10 +130,28 @@ async function customerHistory(tx: Tx, customerId: string): Promise<CanonicalEve
 
 const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
 
+const sameTime = (a: Date | null | undefined, b: Date | null) => (a ?? null)?.getTime() === b?.getTime();
+
+/** Writes what changed, and only that: most events leave most of the record as it was. */
 async function writeRecord(tx: Tx, customerId: string, desired: DesiredState, emailStatus: EmailStatus, correlationId: string) {
-  const current = await tx.entitlement.findMany({ where: { customerId } });
+  const [current, journeys, customer] = await Promise.all([
+    tx.entitlement.findMany({ where: { customerId } }),
+    tx.journey.findMany({ where: { customerId } }),
+    tx.customer.findUniqueOrThrow({ where: { id: customerId }, select: { emailStatus: true } }),
+  ]);
   for (const entitlement of desired.entitlements) {
     const before = current.find((row) => row.sourceId === entitlement.sourceId);
+    const unchanged =
+      before &&
+      before.planKey === entitlement.planKey &&
+      before.status === entitlement.status &&
+      before.cancelAtPeriodEnd === entitlement.cancelAtPeriodEnd &&
+      before.lastPaymentStatus === entitlement.lastPaymentStatus &&
+      sameTime(before.accessUntil, entitlement.accessUntil) &&
+      sameTime(before.graceUntil, entitlement.graceUntil) &&
+      sameTime(before.lastPaymentAt, entitlement.lastPaymentAt) &&
+      sameTime(before.lastEventAt, entitlement.lastEventAt);
+    if (unchanged) continue;
     const data = {
       planKey: entitlement.planKey,
       status: entitlement.status,
@@ -162,13 +181,15 @@ async function writeRecord(tx: Tx, customerId: string, desired: DesiredState, em
     }
   }
   for (const journey of desired.journeys) {
+    const held = journeys.find((row) => row.kind === journey.kind && row.key === journey.key);
+    if (held && sameTime(held.startedAt, journey.startedAt) && sameTime(held.endedAt, journey.endedAt)) continue;
     await tx.journey.upsert({
       where: { kind_key: { kind: journey.kind, key: journey.key } },
       create: { customerId, kind: journey.kind, key: journey.key, startedAt: journey.startedAt, endedAt: journey.endedAt },
       update: { startedAt: journey.startedAt, endedAt: journey.endedAt },
     });
   }
-  await tx.customer.update({ where: { id: customerId }, data: { emailStatus } });
+  if (customer.emailStatus !== emailStatus) await tx.customer.update({ where: { id: customerId }, data: { emailStatus } });
 }
 
 async function writeIntents(tx: Tx, customerId: string, desired: DesiredState): Promise<Intent[]> {

@@ -1,14 +1,47 @@
-// Shared edges of the webhook handlers: bounded body reads and plain JSON answers.
+// The shape every webhook handler has: a delivery (headers and a raw body already read within
+// the size limit) in, a status and a JSON body out. `asWebHandler` makes one a Web
+// Request -> Response function (Next routes); the ingest server feeds node's request in
+// directly, skipping the Request/Response objects it would only take apart again.
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 export class BodyTooLargeError extends Error {}
+
+export interface Delivery {
+  header(name: string): string | null;
+  body: string;
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export type WebhookProcessor = (delivery: Delivery) => Promise<Answer>;
+
+export const answer = (status: number, body: Record<string, unknown>): Answer => ({ status, body });
+export const refuse = (status: number, message: string): Answer => ({ status, body: { error: message } });
 
 export function json(status: number, body: Record<string, unknown>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
 export const rejection = (status: number, message: string) => json(status, { error: message });
+
+export function asWebHandler(process: WebhookProcessor): (request: Request) => Promise<Response> {
+  return async (request) => {
+    if (request.method !== "POST") return rejection(405, "use POST");
+    let body: string;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
+      return rejection(400, "could not read the body");
+    }
+    const result = await process({ header: (name) => request.headers.get(name), body });
+    return json(result.status, result.body);
+  };
+}
 
 /** Reads at most `limit` bytes; a declared or actual larger body is refused before parsing. */
 export async function readBody(request: Request, limit = MAX_WEBHOOK_BYTES): Promise<string> {

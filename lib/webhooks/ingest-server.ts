@@ -1,57 +1,35 @@
 import http from "node:http";
 import type { Runtime } from "../runtime";
-import { MAX_WEBHOOK_BYTES } from "./http";
+import { MAX_WEBHOOK_BYTES, type Answer, type WebhookProcessor } from "./http";
 
-// A minimal Node HTTP host for the webhook handlers: converts node's request to a Web
-// Request, calls the same handler the Next route calls, writes the Response back.
+// A minimal Node HTTP host for the webhook processors the Next routes mount too. It hands
+// node's request to the processor as it is, without building Web Request/Response objects.
 
-type Handler = (request: Request) => Promise<Response>;
-
-function toWebRequest(req: http.IncomingMessage, body: Buffer): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) value.forEach((item) => headers.append(name, item));
-    else if (value !== undefined) headers.set(name, value);
-  }
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
-    method: req.method,
-    headers,
-    body: req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(body),
-  });
+function reply(res: http.ServerResponse, { status, body }: Answer, close = false) {
+  const text = JSON.stringify(body);
+  const headers: http.OutgoingHttpHeaders = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+  if (close) headers.connection = "close";
+  res.writeHead(status, headers);
+  res.end(text);
 }
 
-async function send(res: http.ServerResponse, response: Response) {
-  const body = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, { ...Object.fromEntries(response.headers), "content-length": body.length });
-  res.end(body);
-}
+const refused = (status: number, message: string): Answer => ({ status, body: { error: message } });
 
-function reject(res: http.ServerResponse, status: number, message: string) {
-  const body = JSON.stringify({ error: message });
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
-
-export function createIngestServer(runtime: Pick<Runtime, "handleStripeWebhook" | "handleKitWebhook">): http.Server {
-  const routes: Record<string, Handler> = {
-    "/api/webhooks/stripe": runtime.handleStripeWebhook,
-    "/api/webhooks/kit": runtime.handleKitWebhook,
+export function createIngestServer(runtime: Pick<Runtime, "processStripeDelivery" | "processKitDelivery">): http.Server {
+  const routes: Record<string, WebhookProcessor> = {
+    "/api/webhooks/stripe": runtime.processStripeDelivery,
+    "/api/webhooks/kit": runtime.processKitDelivery,
   };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (path === "/api/health") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"status":"ok"}');
-      return;
-    }
-    const handler = routes[path];
-    if (!handler) return reject(res, 404, "not found");
-    if (req.method !== "POST") return reject(res, 405, "use POST");
+    if (path === "/api/health") return reply(res, { status: 200, body: { status: "ok" } });
+    const process = routes[path];
+    if (!process) return reply(res, refused(404, "not found"));
+    if (req.method !== "POST") return reply(res, refused(405, "use POST"));
     const declared = Number(req.headers["content-length"] ?? "NaN");
     if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BYTES) {
       // Answer before reading, and close: the sender may still be pushing the body.
-      res.setHeader("connection", "close");
-      reject(res, 413, "body over 1 MiB");
+      reply(res, refused(413, "body over 1 MiB"), true);
       req.resume();
       return;
     }
@@ -60,23 +38,23 @@ export function createIngestServer(runtime: Pick<Runtime, "handleStripeWebhook" 
     let tooLarge = false;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_WEBHOOK_BYTES) {
-        if (!tooLarge) {
-          tooLarge = true;
-          res.setHeader("connection", "close");
-          reject(res, 413, "body over 1 MiB");
-        }
-        return;
+      if (size <= MAX_WEBHOOK_BYTES) chunks.push(chunk);
+      else if (!tooLarge) {
+        tooLarge = true;
+        reply(res, refused(413, "body over 1 MiB"), true);
       }
-      chunks.push(chunk);
     });
     req.on("end", () => {
       if (tooLarge) return;
-      handler(toWebRequest(req, Buffer.concat(chunks)))
-        .then((response) => send(res, response))
-        .catch(() => reject(res, 500, "internal error"));
+      const header = (name: string) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value.join(", ") : (value ?? null);
+      };
+      process({ header, body: Buffer.concat(chunks).toString("utf8") })
+        .then((result) => reply(res, result))
+        .catch(() => reply(res, refused(500, "internal error")));
     });
-    req.on("error", () => reject(res, 400, "could not read the body"));
+    req.on("error", () => reply(res, refused(400, "could not read the body")));
   });
   server.keepAliveTimeout = 65_000;
   return server;

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { log } from "../log";
 import { metrics } from "../metrics";
 import type { LedgerEntry, LedgerWriter } from "./ledger";
-import { BodyTooLargeError, json, readBody, rejection } from "./http";
+import { answer, asWebHandler, refuse, type Answer, type Delivery, type WebhookProcessor } from "./http";
 import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "./kit-events";
 
 // POST /api/webhooks/kit. Kit signs a delivery with `X-Kit-Signature: t=<unix>,v1=<hex>`:
@@ -38,29 +38,22 @@ export interface KitWebhookDeps {
   secret: string;
 }
 
-export function createKitWebhookHandler(deps: KitWebhookDeps) {
-  return async function handleKitWebhook(request: Request): Promise<Response> {
-    if (request.method !== "POST") return rejection(405, "use POST");
-    let raw: string;
-    try {
-      raw = await readBody(request);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
-      return rejection(400, "could not read the body");
-    }
-    const check = verifyKitSignature(request.headers.get("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
-    if (!check.ok) return rejection(400, `invalid webhook: ${check.reason}`);
+export function createKitWebhookProcessor(deps: KitWebhookDeps): WebhookProcessor {
+  return async function processKitDelivery(incoming: Delivery): Promise<Answer> {
+    const raw = incoming.body;
+    const check = verifyKitSignature(incoming.header("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
+    if (!check.ok) return refuse(400, `invalid webhook: ${check.reason}`);
 
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
-      return rejection(400, "body is not JSON");
+      return refuse(400, "body is not JSON");
     }
     const delivery = kitDeliverySchema.safeParse(body);
     if (!delivery.success) {
       const issue = delivery.error.issues[0];
-      return rejection(400, `malformed delivery: ${issue ? `${issue.path.join(".")} ${issue.message}` : "invalid"}`);
+      return refuse(400, `malformed delivery: ${issue ? `${issue.path.join(".")} ${issue.message}` : "invalid"}`);
     }
     // The whole delivery is validated before anything is written: all or nothing.
     const entries: LedgerEntry[] = [];
@@ -68,7 +61,7 @@ export function createKitWebhookHandler(deps: KitWebhookDeps) {
       const handled = handledKitTypes.has(event.type);
       if (handled) {
         const normalized = normalizeKitEvent(event);
-        if (!normalized.ok) return rejection(400, `malformed event ${event.id}: ${normalized.error}`);
+        if (!normalized.ok) return refuse(400, `malformed event ${event.id}: ${normalized.error}`);
       }
       entries.push({ provider: "kit", eventId: event.id, type: event.type, createdAt: new Date(event.created), json: JSON.stringify(event), handled });
     }
@@ -76,10 +69,13 @@ export function createKitWebhookHandler(deps: KitWebhookDeps) {
       const recorded = (await deps.ledger.record(entries)).filter(Boolean).length;
       metrics().webhookEvents.inc({ provider: "kit", result: "recorded" }, recorded);
       metrics().webhookEvents.inc({ provider: "kit", result: "duplicate" }, entries.length - recorded);
-      return json(200, { received: entries.length, duplicates: entries.length - recorded });
+      return answer(200, { received: entries.length, duplicates: entries.length - recorded });
     } catch (error) {
       log.error({ err: (error as Error).message, events: entries.length }, "kit webhook: could not record delivery");
-      return rejection(503, "could not record the delivery; retry");
+      return refuse(503, "could not record the delivery; retry");
     }
   };
 }
+
+/** POST /api/webhooks/kit as a Web Request -> Response function. */
+export const createKitWebhookHandler = (deps: KitWebhookDeps) => asWebHandler(createKitWebhookProcessor(deps));

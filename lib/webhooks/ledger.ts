@@ -77,7 +77,7 @@ interface Waiting {
  * wait and go together in the next one. A lone delivery is written at once.
  */
 export function createLedgerWriter(db: Database, options: { maxInFlight?: number; maxBatch?: number } = {}): LedgerWriter {
-  const maxInFlight = options.maxInFlight ?? 2;
+  const maxInFlight = options.maxInFlight ?? 4;
   const maxBatch = options.maxBatch ?? 64;
   const queue: Waiting[] = [];
   let inFlight = 0;

@@ -4,16 +4,16 @@
 import { env } from "../../lib/config";
 import { createIngestServer } from "../../lib/webhooks/ingest-server";
 import type { LedgerWriter } from "../../lib/webhooks/ledger";
-import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
+import { createStripeWebhookProcessor } from "../../lib/webhooks/stripe";
 
 const config = env();
 if (!config.STRIPE_WEBHOOK_SECRET) throw new Error("STRIPE_WEBHOOK_SECRET is required");
 
 // Every event is new and nothing is written.
 const ledger: LedgerWriter = { record: async (entries) => entries.map(() => true) };
-const handleStripeWebhook = createStripeWebhookHandler({ ledger, secret: config.STRIPE_WEBHOOK_SECRET });
-const notMounted = async () => new Response("not mounted", { status: 404 });
+const processStripeDelivery = createStripeWebhookProcessor({ ledger, secret: config.STRIPE_WEBHOOK_SECRET });
+const notMounted = async () => ({ status: 404, body: { error: "not mounted" } });
 
-const server = createIngestServer({ handleStripeWebhook, handleKitWebhook: notMounted });
+const server = createIngestServer({ processStripeDelivery, processKitDelivery: notMounted });
 server.listen(config.INGEST_PORT, "127.0.0.1", () => console.log(`ingest (no database) listening on ${config.INGEST_PORT}`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
