@@ -21,6 +21,11 @@ export class BudgetExhaustedError extends Error {
     super(`request budget ${key} exhausted; retry in ${retryAfterMs} ms`);
     this.name = "BudgetExhaustedError";
   }
+
+  /** Budgets are keyed "<provider>:<credential hash>". */
+  get provider(): string {
+    return this.key.split(":")[0] ?? this.key;
+  }
 }
 
 const TAKE_SQL = `

@@ -110,6 +110,19 @@ export async function deadLetterJob(db: Database, jobId: string, workerId: strin
   return rows.length > 0;
 }
 
+/**
+ * Moves every queued job of one provider (kinds "<provider>.*") to when its request budget
+ * reopens, so an exhausted budget costs one claim, not one per waiting job.
+ */
+export async function deferProviderJobs(db: Database, provider: string, until: Date): Promise<number> {
+  const rows = await db.sql(
+    `UPDATE "Job" SET "runAt" = $2, "updatedAt" = now()
+      WHERE status = 'queued' AND kind LIKE $1 AND "runAt" < $2 RETURNING id`,
+    [`${provider}.%`, until],
+  );
+  return rows.length;
+}
+
 /** Puts a dead job back in the queue with a fresh attempt budget (admin replay). */
 export async function replayDeadJob(db: Database, jobId: string): Promise<boolean> {
   const rows = await db.sql(

@@ -4,7 +4,17 @@ import type { Database } from "../db";
 import { log } from "../log";
 import { BudgetExhaustedError } from "./budget";
 import type { JobHandler } from "./handlers";
-import { claimJobs, completeJob, deadLetterJob, defaultBackoff, rescheduleJob, retryDelayMs, type BackoffPolicy, type ClaimedJob } from "./queue";
+import {
+  claimJobs,
+  completeJob,
+  deadLetterJob,
+  defaultBackoff,
+  deferProviderJobs,
+  rescheduleJob,
+  retryDelayMs,
+  type BackoffPolicy,
+  type ClaimedJob,
+} from "./queue";
 
 // Claims due jobs, runs them with bounded concurrency, and settles each one: done, retried
 // later with backoff (a provider's Retry-After as the floor), or dead-lettered after its last
@@ -65,8 +75,11 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       const { message, retryable, retryAfterMs } = describe(error);
       if (error instanceof BudgetExhaustedError) {
-        // Waiting for our own budget is not a failed attempt.
-        await rescheduleJob(db, job.id, workerId, new Date(Date.now() + error.retryAfterMs), message, { refundAttempt: true });
+        // Waiting for our own budget is not a failed attempt; the provider's other queued jobs
+        // wait for the same reopening instead of each being claimed to find out.
+        const reopensAt = new Date(Date.now() + error.retryAfterMs);
+        await rescheduleJob(db, job.id, workerId, reopensAt, message, { refundAttempt: true });
+        await deferProviderJobs(db, error.provider, reopensAt);
         options.onSettled?.(job, "retry");
         return;
       }

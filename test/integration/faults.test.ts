@@ -148,6 +148,25 @@ describe("request budget", () => {
     await expect(budget.take()).resolves.toBeUndefined();
   });
 
+  it("parks every queued job of a provider until its budget reopens", async () => {
+    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('kit:test', now(), 0, now() + interval '1500 milliseconds')`);
+    const buyers = [newPurchase(), newPurchase(), newPurchase()];
+    for (const p of buyers) expect((await stack.postStripe(checkoutCompleted(p))).status).toBe(200);
+    // Three applies; then three grants and one Kit job (4 slots, by priority), which finds the
+    // budget closed. The other five Kit jobs must be parked without having been claimed.
+    for (let i = 0; i < 2; i++) await stack.worker.runOnce();
+    const waiting = await stack.db.sql<{ attempts: number; early: boolean }>(
+      `SELECT attempts, "runAt" < (SELECT "blockedUntil" FROM "ProviderBudget" WHERE key = 'kit:test') - interval '100 milliseconds' AS early
+         FROM "Job" WHERE kind = 'kit.tag' AND status = 'queued'`,
+    );
+    expect(waiting).toHaveLength(6);
+    expect(waiting.every((job) => job.attempts === 0 && !job.early)).toBe(true);
+
+    await stack.drain();
+    for (const p of buyers) expect(stack.kit.tagsOf(p.email)).toHaveLength(2);
+    expect((await jobsOf("kit.tag")).every((job) => job.status === "succeeded" && job.attempts === 1)).toBe(true);
+  });
+
   it("delays jobs without spending their attempts when the budget is exhausted", async () => {
     await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('circle:test', now(), 0, now() + interval '600 milliseconds')`);
     const p = await purchase();
