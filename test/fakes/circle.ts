@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { FakeApiServer, field, type FaultMatch, type Incoming, type Reply } from "./server";
+
+export type { FakeRequestLogEntry } from "./server";
 
 // An in-memory Circle Admin API v2 over real HTTP, for tests, the sandbox demo and benchmarks.
 // It covers the member and access-group operations the client uses, with the spec's paths,
@@ -11,39 +12,13 @@ export const FAKE_CIRCLE_TOKEN = "fake-circle-token";
 
 const COMMUNITY_ID = 1;
 
-interface FaultMatch {
-  /** Matches any method when omitted. */
-  method?: string;
-  /** Path after the `/api/admin/v2` prefix, without query: exact string or pattern. Any path when omitted. */
-  path?: string | RegExp;
-  /** How many matching requests this rule answers (default 1). */
-  times?: number;
-}
-
 export type CircleFault = FaultMatch &
   (
     | { status: 500 | 502 | 503 }
     | { status: 429; retryAfterSeconds?: number }
-    /** Holds the request, then drops the connection unanswered; `applyThenHang` performs the change first. */
     | { timeoutMs: number; applyThenHang?: boolean }
     | { delayMs: number }
   );
-
-export interface FakeRequestLogEntry {
-  method: string;
-  /** Path after the API prefix, without query (queries carry emails). */
-  path: string;
-  /** Null while pending or when the request was never answered. */
-  status: number | null;
-}
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  /** A non-JSON body, as proxies send on 502. */
-  html?: string;
-  headers?: Record<string, string>;
-}
 
 interface Member {
   id: number;
@@ -59,18 +34,6 @@ interface AccessGroup {
   memberships: Map<number, { id: number; createdAt: string }>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function field(body: unknown, key: string): unknown {
-  return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
-}
-
 const circleError = (status: number, message: string, errorDetails: unknown = {}): Reply => ({
   status,
   body: { success: false, message, error_details: errorDetails },
@@ -79,7 +42,7 @@ const circleError = (status: number, message: string, errorDetails: unknown = {}
 const missingRecord = (what: string): Reply =>
   circleError(404, "Oops! Missing record. Please try again later.", { message: `Missing record: ${what}` });
 
-function faultReply(fault: CircleFault & { status: number }): Reply {
+function circleFaultReply(fault: CircleFault & { status: number }): Reply {
   if (fault.status === 429) {
     const retryAfter = "retryAfterSeconds" in fault ? fault.retryAfterSeconds : undefined;
     return {
@@ -123,58 +86,25 @@ function memberJson(member: Member) {
   };
 }
 
-export class FakeCircle {
-  /** Added to every response, e.g. 50 for a benchmark that needs a realistic round trip. */
-  latencyMs = 0;
+export class FakeCircle extends FakeApiServer<CircleFault> {
   readonly token: string;
 
-  private server: Server | null = null;
-  private baseUrl: string | null = null;
   private members = new Map<number, Member>();
   private groups = new Map<number, AccessGroup>();
   private nextId = { member: 1, group: 1, membership: 1 };
-  private faults: Array<CircleFault & { remaining: number }> = [];
-  private log: FakeRequestLogEntry[] = [];
-  private hangs = new Set<NodeJS.Timeout>();
 
   constructor(options: { token?: string } = {}) {
+    super(CIRCLE_API_PREFIX);
     this.token = options.token ?? FAKE_CIRCLE_TOKEN;
   }
 
-  async start(): Promise<{ url: string }> {
-    if (this.baseUrl) return { url: this.baseUrl };
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch(() => this.send(res, null, circleError(500, "Internal server error.")));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CIRCLE_API_PREFIX}`;
-    return { url: this.baseUrl };
-  }
+  protected faultReply = circleFaultReply;
+  protected internalError = () => circleError(500, "Internal server error.");
 
-  async stop(): Promise<void> {
-    for (const timer of this.hangs) clearTimeout(timer);
-    this.hangs.clear();
-    const server = this.server;
-    this.server = null;
-    this.baseUrl = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Clears state, faults, the request log and latency; keeps the server running. */
-  reset(): void {
+  protected clearState(): void {
     this.members.clear();
     this.groups.clear();
     this.nextId = { member: 1, group: 1, membership: 1 };
-    this.faults = [];
-    this.log = [];
-    this.latencyMs = 0;
-  }
-
-  fail(fault: CircleFault): void {
-    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
   /** `id` pins the group's id (a sandbox matching a plan catalog); otherwise the next free one. */
@@ -199,10 +129,6 @@ export class FakeCircle {
     return this.members.size;
   }
 
-  requests(): FakeRequestLogEntry[] {
-    return this.log.map((entry) => ({ ...entry }));
-  }
-
   private insertMember(email: string, name: string | null): Member {
     const member = { id: this.nextId.member++, email, name, createdAt: new Date().toISOString() };
     this.members.set(member.id, member);
@@ -215,58 +141,8 @@ export class FakeCircle {
     return undefined;
   }
 
-  private takeFault(method: string, path: string): CircleFault | undefined {
-    const index = this.faults.findIndex(
-      (fault) =>
-        (fault.method === undefined || fault.method.toUpperCase() === method) &&
-        (fault.path === undefined || (typeof fault.path === "string" ? fault.path === path : fault.path.test(path))),
-    );
-    const fault = this.faults[index];
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) this.faults.splice(index, 1);
-    return fault;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://fake-circle.invalid");
-    const method = req.method ?? "GET";
-    const path = url.pathname.startsWith(CIRCLE_API_PREFIX)
-      ? url.pathname.slice(CIRCLE_API_PREFIX.length)
-      : url.pathname;
-    const entry: FakeRequestLogEntry = { method, path, status: null };
-    this.log.push(entry);
-    const rawBody = await readBody(req);
-    const apply = () => this.route(method, path, url.searchParams, rawBody, req.headers.authorization);
-
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
-    const fault = this.takeFault(method, path);
-    if (fault && "status" in fault) return this.send(res, entry, faultReply(fault));
-    if (fault && "timeoutMs" in fault) {
-      if (fault.applyThenHang) apply();
-      const timer = setTimeout(() => {
-        this.hangs.delete(timer);
-        res.destroy();
-      }, fault.timeoutMs);
-      this.hangs.add(timer);
-      return;
-    }
-    if (fault && "delayMs" in fault) await sleep(fault.delayMs);
-    this.send(res, entry, apply());
-  }
-
-  private send(res: ServerResponse, entry: FakeRequestLogEntry | null, reply: Reply): void {
-    // The client may have given up (timeout) while the reply was delayed.
-    if (res.destroyed || res.headersSent) return;
-    if (entry) entry.status = reply.status;
-    const payload = reply.html ?? (reply.body === undefined ? "" : JSON.stringify(reply.body));
-    const contentType = reply.html === undefined ? "application/json; charset=utf-8" : "text/html";
-    res.writeHead(reply.status, { "content-type": contentType, ...reply.headers });
-    res.end(payload);
-  }
-
-  private route(method: string, path: string, query: URLSearchParams, rawBody: string, authorization?: string): Reply {
-    if (authorization !== `Token ${this.token}`) return circleError(401, "The API token is invalid.");
+  protected route({ method, path, query, rawBody, headers }: Incoming): Reply {
+    if (headers.authorization !== `Token ${this.token}`) return circleError(401, "The API token is invalid.");
     let body: unknown;
     try {
       body = rawBody === "" ? undefined : JSON.parse(rawBody);

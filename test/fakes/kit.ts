@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { FakeApiServer, field, type FaultMatch, type Incoming, type Reply } from "./server";
+
+export type { FakeRequestLogEntry } from "./server";
 
 // An in-memory Kit API v4 over real HTTP, for tests, the sandbox demo and benchmarks. It covers
 // the subscriber and tag operations the client uses, with the spec's paths, status codes, error
@@ -10,39 +11,14 @@ export const FAKE_KIT_API_KEY = "fake-kit-api-key";
 const DEFAULT_PAGE_SIZE = 500;
 const MAX_PAGE_SIZE = 1000;
 
-interface FaultMatch {
-  /** Matches any method when omitted. */
-  method?: string;
-  /** Path such as `/v4/tags/3/subscribers`, without query: exact string or pattern. Any path when omitted. */
-  path?: string | RegExp;
-  /** How many matching requests this rule answers (default 1). */
-  times?: number;
-}
-
 export type KitFault = FaultMatch &
   (
     | { status: 500 | 502 | 503 }
     /** Kit's 429 carries no Retry-After. */
     | { status: 429 }
-    /** Holds the request, then drops the connection unanswered; `applyThenHang` performs the change first. */
     | { timeoutMs: number; applyThenHang?: boolean }
     | { delayMs: number }
   );
-
-export interface FakeRequestLogEntry {
-  method: string;
-  /** Path without query (queries carry emails). */
-  path: string;
-  /** Null while pending or when the request was never answered. */
-  status: number | null;
-}
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  /** A non-JSON body, as proxies send on 502. */
-  html?: string;
-}
 
 interface Subscriber {
   id: number;
@@ -58,22 +34,10 @@ interface Tag {
   createdAt: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function field(body: unknown, key: string): unknown {
-  return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
-}
-
 const kitError = (status: number, ...errors: string[]): Reply => ({ status, body: { errors } });
 const notFound = () => kitError(404, "Not Found");
 
-function faultReply(fault: KitFault & { status: number }): Reply {
+function kitFaultReply(fault: KitFault & { status: number }): Reply {
   if (fault.status === 429) return kitError(429, "Rate limit exceeded. Please try again later.");
   if (fault.status === 502) return { status: 502, html: "<html><body><h1>502 Bad Gateway</h1></body></html>" };
   return kitError(fault.status, fault.status === 503 ? "Service unavailable" : "Internal server error");
@@ -97,62 +61,29 @@ function subscriberJson(subscriber: Subscriber, extra: Record<string, unknown> =
   };
 }
 
-export class FakeKit {
-  /** Added to every response. */
-  latencyMs = 0;
+export class FakeKit extends FakeApiServer<KitFault> {
   readonly apiKey: string;
 
-  private server: Server | null = null;
-  private baseUrl: string | null = null;
   private subscribers = new Map<number, Subscriber>();
   private tags = new Map<number, Tag>();
   /** tag id -> subscriber id -> tagged_at */
   private taggings = new Map<number, Map<number, string>>();
   private nextId = { subscriber: 1001, tag: 1 };
-  private faults: Array<KitFault & { remaining: number }> = [];
-  private log: FakeRequestLogEntry[] = [];
-  private hangs = new Set<NodeJS.Timeout>();
 
+  /** The URL is the bare origin: client paths carry `/v4`. */
   constructor(options: { apiKey?: string } = {}) {
+    super("");
     this.apiKey = options.apiKey ?? FAKE_KIT_API_KEY;
   }
 
-  /** The URL is the bare origin: client paths carry `/v4`. */
-  async start(): Promise<{ url: string }> {
-    if (this.baseUrl) return { url: this.baseUrl };
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch(() => this.send(res, null, kitError(500, "Internal server error")));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { url: this.baseUrl };
-  }
+  protected faultReply = kitFaultReply;
+  protected internalError = () => kitError(500, "Internal server error");
 
-  async stop(): Promise<void> {
-    for (const timer of this.hangs) clearTimeout(timer);
-    this.hangs.clear();
-    const server = this.server;
-    this.server = null;
-    this.baseUrl = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Clears state, faults, the request log and latency; keeps the server running. */
-  reset(): void {
+  protected clearState(): void {
     this.subscribers.clear();
     this.tags.clear();
     this.taggings.clear();
     this.nextId = { subscriber: 1001, tag: 1 };
-    this.faults = [];
-    this.log = [];
-    this.latencyMs = 0;
-  }
-
-  fail(fault: KitFault): void {
-    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
   /** `id` pins the tag's id (a sandbox matching a plan catalog); otherwise the next free one. */
@@ -183,10 +114,6 @@ export class FakeKit {
     return this.subscribers.size;
   }
 
-  requests(): FakeRequestLogEntry[] {
-    return this.log.map((entry) => ({ ...entry }));
-  }
-
   private insertSubscriber(email: string, firstName: string | null): Subscriber {
     const subscriber = {
       id: this.nextId.subscriber++,
@@ -207,65 +134,8 @@ export class FakeKit {
     return undefined;
   }
 
-  private takeFault(method: string, path: string): KitFault | undefined {
-    const index = this.faults.findIndex(
-      (fault) =>
-        (fault.method === undefined || fault.method.toUpperCase() === method) &&
-        (fault.path === undefined || (typeof fault.path === "string" ? fault.path === path : fault.path.test(path))),
-    );
-    const fault = this.faults[index];
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) this.faults.splice(index, 1);
-    return fault;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://fake-kit.invalid");
-    const method = req.method ?? "GET";
-    const entry: FakeRequestLogEntry = { method, path: url.pathname, status: null };
-    this.log.push(entry);
-    const rawBody = await readBody(req);
-    const apiKey = req.headers["x-kit-api-key"];
-    const apply = () => this.route(method, url.pathname, url.searchParams, rawBody, apiKey);
-
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
-    const fault = this.takeFault(method, url.pathname);
-    if (fault && "status" in fault) return this.send(res, entry, faultReply(fault));
-    if (fault && "timeoutMs" in fault) {
-      if (fault.applyThenHang) apply();
-      const timer = setTimeout(() => {
-        this.hangs.delete(timer);
-        res.destroy();
-      }, fault.timeoutMs);
-      this.hangs.add(timer);
-      return;
-    }
-    if (fault && "delayMs" in fault) await sleep(fault.delayMs);
-    this.send(res, entry, apply());
-  }
-
-  private send(res: ServerResponse, entry: FakeRequestLogEntry | null, reply: Reply): void {
-    // The client may have given up (timeout) while the reply was delayed.
-    if (res.destroyed || res.headersSent) return;
-    if (entry) entry.status = reply.status;
-    if (reply.html !== undefined) {
-      res.writeHead(reply.status, { "content-type": "text/html" }).end(reply.html);
-    } else if (reply.body === undefined) {
-      res.writeHead(reply.status).end();
-    } else {
-      res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
-    }
-  }
-
-  private route(
-    method: string,
-    path: string,
-    query: URLSearchParams,
-    rawBody: string,
-    apiKey: string | string[] | undefined,
-  ): Reply {
-    if (apiKey !== this.apiKey) return kitError(401, "The access token is invalid");
+  protected route({ method, path, query, rawBody, headers }: Incoming): Reply {
+    if (headers["x-kit-api-key"] !== this.apiKey) return kitError(401, "The access token is invalid");
     let body: unknown;
     try {
       body = rawBody === "" ? undefined : JSON.parse(rawBody);
