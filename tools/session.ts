@@ -1,0 +1,21 @@
+import type { Database } from "../lib/db";
+import type { PlanCatalog } from "../lib/lifecycle/catalog";
+
+// What every tool is built with: the verified identity of this chat session (never a value
+// the model chose) and the services it reads through.
+export interface ToolSession {
+  /** The identity token's subject: the customer's email (normalized) or record id. */
+  identity: string;
+  db: Database;
+  catalog: PlanCatalog;
+  now?: () => Date;
+}
+
+export function catalogNames(catalog: PlanCatalog) {
+  const planNames = new Map(catalog.plans.map((plan) => [plan.key, plan.name]));
+  const groupNames = new Map<number, string>();
+  for (const plan of catalog.plans) {
+    for (const id of plan.circleAccessGroupIds) groupNames.set(id, groupNames.get(id) ?? `${plan.name} community`);
+  }
+  return { planNames, groupNames };
+}
