@@ -1,0 +1,26 @@
+// Pure: what a customer's message asks for, by the common phrasings of the supported intents.
+// The offline model acts on this; a real model reads the same messages on its own.
+
+export type Intent = "injection" | "human" | "resend" | "refund" | "cancel" | "access" | "billing" | "greeting" | "unknown";
+
+const RULES: Array<[Intent, RegExp]> = [
+  [
+    "injection",
+    /\b(ignore|disregard|forget)\b.{0,30}\b(instructions?|rules?|prompt|polic(y|ies))\b|\bsystem prompt\b|\byou are now\b|\bpretend\b|\b(another|other|someone else'?s?|different) (customer|user|member|person|account)\b|\bfor free\b|\bwithout pay(ing|ment)?\b|\b(grant|give) me (access|a membership)\b|\bdeveloper mode\b|\badmin(istrator)? (mode|access|token)\b|@[\w-]+\.\w+/i,
+  ],
+  ["human", /\b(human|real person|a person|someone real|agent|representative|support team|talk to (someone|somebody|support)|speak (to|with))\b/i],
+  ["resend", /\b(re-?send|send (it|me|the (invite|invitation|link|email))( again)?|another (invite|invitation|link)|new (invite|invitation|link)|invite again)\b/i],
+  ["refund", /\b(refund|money back|reimburse)/i],
+  ["cancel", /\b(cancel|cancell?ation|end my (membership|subscription)|stop (my )?(membership|subscription|billing))\b/i],
+  [
+    "access",
+    /\b(log ?in|sign ?in|access|get in|locked out|community|circle|invite|invitation|join|space|course|member area)\b|can'?t (get|log|sign)|cannot (get|log|sign)/i,
+  ],
+  ["billing", /\b(pay|paid|payment|card|declined|charge[ds]?|billing|invoice|receipt|renew(al)?|subscription|plan|price|bill|membership|account|status|active)\b/i],
+  ["greeting", /^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|thanks?( you)?|cheers)\b[\s!.,]*$/i],
+];
+
+export function classify(message: string): Intent {
+  for (const [intent, pattern] of RULES) if (pattern.test(message)) return intent;
+  return "unknown";
+}

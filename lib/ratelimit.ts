@@ -1,0 +1,187 @@
+import { createHash } from "node:crypto";
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis as UpstashRedis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
+import { ConfigError, type Env } from "./config";
+
+// Chat rate limits, per customer and per IP, as sliding windows in Redis so that every
+// instance shares them. The in-process store exists only for the embedded demo.
+
+export type RateLimitStore = { kind: "upstash"; url: string; token: string } | { kind: "redis"; url: string } | { kind: "memory" };
+export type RateLimitScope = "customer" | "ip";
+export interface RateLimit {
+  requests: number;
+  windowMs: number;
+}
+export type ChatRateLimiterOptions = RateLimitStore & {
+  limits?: Partial<Record<RateLimitScope, RateLimit>>;
+  /** Redis key prefix; tests pass a unique one. */
+  prefix?: string;
+};
+export type RateLimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number; scope: RateLimitScope };
+export interface ChatRateLimiter {
+  /** `ip` null (unknown) skips the IP limit rather than lumping every unknown caller together. */
+  check(request: { customerKey: string; ip: string | null }): Promise<RateLimitDecision>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CHAT_RATE_LIMITS: Record<RateLimitScope, RateLimit> = {
+  customer: { requests: 20, windowMs: 60_000 },
+  ip: { requests: 60, windowMs: 60_000 },
+};
+const DEFAULT_PREFIX = "entitled:chat-ratelimit";
+
+/** One scope's sliding window; a negative rate hands tokens back. `reset` is epoch ms. */
+type SlidingWindow = (identifier: string, rate: number) => Promise<{ success: boolean; reset: number }>;
+
+export function chooseRateLimitStore(
+  config: Pick<Env, "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN" | "REDIS_URL" | "APP_MODE">,
+): RateLimitStore {
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
+  // Half an Upstash configuration is a typo, not a request for another store.
+  if (Boolean(url) !== Boolean(token)) {
+    throw new ConfigError("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
+  }
+  if (url && token) return { kind: "upstash", url, token };
+  if (config.REDIS_URL) return { kind: "redis", url: config.REDIS_URL };
+  if (config.APP_MODE === "production") {
+    throw new ConfigError(
+      "chat rate limits need a shared store in production: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or REDIS_URL (in-process limits do not hold across instances)",
+    );
+  }
+  return { kind: "memory" };
+}
+
+export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRateLimiter {
+  const limits = { ...DEFAULT_CHAT_RATE_LIMITS, ...options.limits };
+  for (const [scope, limit] of Object.entries(limits)) {
+    if (!Number.isInteger(limit.requests) || limit.requests < 1 || !Number.isInteger(limit.windowMs) || limit.windowMs < 1) {
+      throw new RangeError(`rate limit for ${scope} needs positive integer requests and windowMs`);
+    }
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+
+  let windows: Record<RateLimitScope, SlidingWindow>;
+  let close = async () => {};
+  if (options.kind === "memory") {
+    windows = { customer: memoryWindow(limits.customer), ip: memoryWindow(limits.ip) };
+  } else {
+    let redis: RatelimitRedis;
+    if (options.kind === "upstash") {
+      redis = new UpstashRedis({ url: options.url, token: options.token });
+    } else {
+      // Lazy: building the limiter (at import, during a build) opens no socket. One retry, so
+      // a down Redis fails check() quickly instead of queueing it.
+      const client = new IORedis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      // Command failures reject check(); the connection's own error events would otherwise be
+      // printed by ioredis as unhandled.
+      client.on("error", () => {});
+      redis = ioredisAdapter(client);
+      close = async () => {
+        await client.quit();
+      };
+    }
+    windows = {
+      customer: upstashWindow(redis, `${prefix}:customer`, limits.customer),
+      ip: upstashWindow(redis, `${prefix}:ip`, limits.ip),
+    };
+  }
+
+  return {
+    async check({ customerKey, ip }) {
+      if (customerKey.trim() === "") throw new TypeError("customerKey is empty");
+      // Hashed: no raw email in Redis keys, and a bounded key whatever a header carried.
+      const attempts: { scope: RateLimitScope; identifier: string }[] = [{ scope: "customer", identifier: sha256(customerKey) }];
+      if (ip) attempts.push({ scope: "ip", identifier: sha256(ip) });
+
+      const outcomes = await Promise.all(attempts.map(async (attempt) => ({ ...attempt, ...(await windows[attempt.scope](attempt.identifier, 1)) })));
+      const blocked = outcomes.filter((outcome) => !outcome.success);
+      if (blocked.length === 0) return { ok: true };
+
+      // A rejected message spends nothing: otherwise one customer hammering past their own
+      // limit would use up the IP allowance of everyone behind the same address.
+      await Promise.all(outcomes.filter((outcome) => outcome.success).map((outcome) => windows[outcome.scope](outcome.identifier, -1)));
+      const longest = blocked.reduce((a, b) => (b.reset > a.reset ? b : a));
+      return { ok: false, scope: longest.scope, retryAfterSeconds: Math.max(1, Math.ceil((longest.reset - Date.now()) / 1000)) };
+    },
+    close: () => close(),
+  };
+}
+
+const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+const sha1 = (value: string) => createHash("sha1").update(value).digest("hex");
+
+type RatelimitRedis = ConstructorParameters<typeof Ratelimit>[0]["redis"];
+
+function upstashWindow(redis: RatelimitRedis, prefix: string, limit: RateLimit): SlidingWindow {
+  const ratelimit = new Ratelimit({
+    redis,
+    prefix,
+    limiter: Ratelimit.slidingWindow(limit.requests, `${limit.windowMs} ms`),
+    // Its blocked-identifier Map is never pruned, so a long-lived server under an IP-rotating
+    // flood would grow it without bound; a blocked check costs one round trip instead.
+    ephemeralCache: false,
+  });
+  return (identifier, rate) => ratelimit.limit(identifier, { rate });
+}
+
+/**
+ * Lets @upstash/ratelimit run on a plain Redis. Its single-region sliding window calls exactly
+ * two methods on `redis` (dist/index.mjs, `safeEval`): `evalsha(hash, keys, args)`, then, when
+ * the error mentions NOSCRIPT, `eval(script, keys, args)`. Its declared type asks for
+ * `evalsha`, `get` and `set`; `get`/`set` serve only `dynamicLimits`, and `hset`/`multi` only
+ * multi-region and deny-list protection, none of which this module enables, hence the cast.
+ */
+function ioredisAdapter(client: IORedis): RatelimitRedis {
+  // The scripts open with `#!lua flags=allow-key-locking`, an Upstash flag Redis 7 rejects
+  // ("Unexpected flag in script shebang"). They run without the line, under another sha1, so
+  // remember which server-side sha stands for each of the library's hashes.
+  const serverSha = new Map<string, string>();
+  // @upstash/redis sends non-string arguments JSON-encoded; String() agrees for numbers and null.
+  const argv = (keys: string[], args: unknown[]) => [keys.length, ...keys, ...args.map(String)] as const;
+  const adapter = {
+    async evalsha(sha: string, keys: string[], args: unknown[]): Promise<unknown> {
+      const known = serverSha.get(sha);
+      // Not loaded yet: answer NOSCRIPT ourselves and spare the round trip. After a Redis
+      // restart the server answers NOSCRIPT itself, and the library falls back to eval alike.
+      if (known === undefined) throw new Error("NOSCRIPT script not loaded yet");
+      return client.evalsha(known, ...argv(keys, args));
+    },
+    async eval(script: string, keys: string[], args: unknown[]): Promise<unknown> {
+      const runnable = script.replace(/^#![^\n]*\n/, "");
+      const result = await client.eval(runnable, ...argv(keys, args));
+      serverSha.set(sha1(script), sha1(runnable));
+      return result;
+    },
+  };
+  return adapter as unknown as RatelimitRedis;
+}
+
+/**
+ * The same weighted two-window algorithm as the library's Lua script, in process memory. Only
+ * for the embedded demo (one process); chooseRateLimitStore refuses it in production.
+ */
+function memoryWindow(limit: RateLimit): SlidingWindow {
+  const counts = new Map<string, { window: number; current: number; previous: number }>();
+  let sweptWindow = 0;
+  return async (identifier, rate) => {
+    const now = Date.now();
+    const window = Math.floor(now / limit.windowMs);
+    if (window !== sweptWindow) {
+      // Entries two windows old no longer count; drop them so the map stays bounded.
+      for (const [key, entry] of counts) if (entry.window < window - 1) counts.delete(key);
+      sweptWindow = window;
+    }
+    const stored = counts.get(identifier);
+    const entry =
+      stored?.window === window
+        ? stored
+        : { window, current: 0, previous: stored?.window === window - 1 ? stored.current : 0 };
+    const previousWeighted = Math.floor((1 - (now % limit.windowMs) / limit.windowMs) * entry.previous);
+    const reset = (window + 1) * limit.windowMs;
+    if (rate > 0 && previousWeighted + entry.current >= limit.requests) return { success: false, reset };
+    entry.current += rate;
+    counts.set(identifier, entry);
+    return { success: true, reset };
+  };
+}
