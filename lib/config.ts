@@ -61,6 +61,10 @@ const envSchema = z
     for (const key of PRODUCTION_REQUIRED) {
       if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });
     }
+    // Rate limits must be shared by every instance: a real Redis, or Upstash instead of it.
+    if (!env.REDIS_URL && !(env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN)) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required in production" });
+    }
     if (env.ADMIN_TOKEN && env.ADMIN_TOKEN.length < 24) {
       ctx.addIssue({ code: "custom", path: ["ADMIN_TOKEN"], message: "must be at least 24 characters in production" });
     }
@@ -81,6 +85,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     if (production) {
       const reported = new Set(result.error.issues.map((issue) => issue.path[0]));
       for (const key of PRODUCTION_REQUIRED) if (!cleaned[key] && !reported.has(key)) lines.push(`  ${key}: is required in production`);
+      const sharedStore = cleaned.REDIS_URL || (cleaned.UPSTASH_REDIS_REST_URL && cleaned.UPSTASH_REDIS_REST_TOKEN);
+      if (!sharedStore && !reported.has("REDIS_URL")) lines.push("  REDIS_URL: is required in production");
     }
     throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
   }

@@ -10,7 +10,10 @@ import { asWebHandler, type WebhookProcessor } from "./webhooks/http";
 import { createKitWebhookProcessor } from "./webhooks/kit";
 import { createLedgerWriter } from "./webhooks/ledger";
 import { createStripeWebhookProcessor } from "./webhooks/stripe";
+import { createChatHandlers } from "./chat/handler";
+import { chooseChatModel } from "./chat/model";
 import { log } from "./log";
+import { chooseRateLimitStore, createChatRateLimiter } from "./ratelimit";
 import { metrics } from "./metrics";
 import crypto from "node:crypto";
 
@@ -24,6 +27,7 @@ export interface Runtime {
   processKitDelivery: WebhookProcessor;
   handleStripeWebhook: (request: Request) => Promise<Response>;
   handleKitWebhook: (request: Request) => Promise<Response>;
+  chat: { post(request: Request): Promise<Response>; get(request: Request): Promise<Response> };
   createWorker(options?: Partial<WorkerOptions>): Worker;
   close(): Promise<void>;
 }
@@ -51,6 +55,13 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
     env: config,
     db,
     catalog,
+    chat: createChatHandlers({
+      db,
+      catalog,
+      identitySecret: config.CHAT_IDENTITY_SECRET ?? demoSecret("CHAT_IDENTITY_SECRET"),
+      rateLimiter: createChatRateLimiter(chooseRateLimitStore(config)),
+      model: chooseChatModel(config),
+    }),
     processStripeDelivery,
     processKitDelivery,
     handleStripeWebhook: asWebHandler(processStripeDelivery),

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signIdentityToken } from "../../lib/identity";
 import { signKitPayload } from "../../lib/webhooks/kit";
 import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
 import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../fakes/kit";
@@ -43,6 +44,7 @@ beforeAll(async () => {
     KIT_API_KEY: FAKE_KIT_API_KEY,
     CHAT_IDENTITY_SECRET: "chat-identity-secret-for-tests",
     ADMIN_TOKEN,
+    REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
     LOG_LEVEL: "warn",
     NEXT_TELEMETRY_DISABLED: "1",
   };
@@ -146,6 +148,22 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
     const response = await fetch(`${next.url}/api/admin/tickets?status=open`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.status).toBe(200);
     expect(Array.isArray((await response.json()).tickets)).toBe(true);
+  });
+
+  it("serves the chat: 401 without an identity, a streamed grounded answer with one", async () => {
+    const body = JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: "did my payment go through?" }] }] });
+    expect((await fetch(`${next.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(401);
+    const token = await signIdentityToken("nobody-yet@example.com", "chat-identity-secret-for-tests");
+    const response = await fetch(`${next.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
+    expect(response.status).toBe(200);
+    const text = (await response.text())
+      .split("\n")
+      .filter((line) => line.startsWith("data: {"))
+      .map((line) => JSON.parse(line.slice(6)) as { type: string; delta?: string })
+      .filter((event) => event.type === "text-delta")
+      .map((event) => event.delta)
+      .join("");
+    expect(text).toContain("can't find a purchase");
   });
 
   it("does not mount the benchmark route unless asked to", async () => {

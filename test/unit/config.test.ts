@@ -10,6 +10,7 @@ const secrets = {
   KIT_API_KEY: "kit_key",
   CHAT_IDENTITY_SECRET: "chat_secret",
   ADMIN_TOKEN: "a".repeat(24),
+  REDIS_URL: "redis://cache.internal:6379",
 };
 
 const REQUIRED = ["DATABASE_URL", ...Object.keys(secrets)];
@@ -111,6 +112,16 @@ describe("parseEnv: production requires its secrets", () => {
     const source = { DATABASE_URL: DB, ...secrets, ADMIN_TOKEN: token };
     if (accepted) expect(parseEnv(source).ADMIN_TOKEN).toBe(token.trim());
     else expect(configError(source).message).toContain("ADMIN_TOKEN: must be at least 24 characters in production");
+  });
+
+  it("an Upstash pair stands in for REDIS_URL in production", () => {
+    const { REDIS_URL: _unused, ...withoutRedis } = secrets;
+    void _unused;
+    const upstash = { UPSTASH_REDIS_REST_URL: "https://eu1-example.upstash.io", UPSTASH_REDIS_REST_TOKEN: "token" };
+    expect(parseEnv({ DATABASE_URL: DB, ...withoutRedis, ...upstash }).APP_MODE).toBe("production");
+    expect(configError({ DATABASE_URL: DB, ...withoutRedis, UPSTASH_REDIS_REST_URL: upstash.UPSTASH_REDIS_REST_URL }).message).toContain(
+      "REDIS_URL: is required in production",
+    );
   });
 
   it("a complete production environment parses, secrets trimmed", () => {
