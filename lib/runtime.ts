@@ -28,6 +28,8 @@ export interface Runtime {
   handleStripeWebhook: (request: Request) => Promise<Response>;
   handleKitWebhook: (request: Request) => Promise<Response>;
   chat: { post(request: Request): Promise<Response>; get(request: Request): Promise<Response> };
+  /** The HS256 key chat identity tokens are checked with (the demo page signs with it too). */
+  identitySecret: string;
   createWorker(options?: Partial<WorkerOptions>): Worker;
   close(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
   const handlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
   const ledger = createLedgerWriter(db);
+  const identitySecret = config.CHAT_IDENTITY_SECRET ?? demoSecret("CHAT_IDENTITY_SECRET");
   const processStripeDelivery = createStripeWebhookProcessor({ ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") });
   const processKitDelivery = createKitWebhookProcessor({ ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") });
   return {
@@ -58,10 +61,11 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
     chat: createChatHandlers({
       db,
       catalog,
-      identitySecret: config.CHAT_IDENTITY_SECRET ?? demoSecret("CHAT_IDENTITY_SECRET"),
+      identitySecret,
       rateLimiter: createChatRateLimiter(chooseRateLimitStore(config)),
       model: chooseChatModel(config),
     }),
+    identitySecret,
     processStripeDelivery,
     processKitDelivery,
     handleStripeWebhook: asWebHandler(processStripeDelivery),
