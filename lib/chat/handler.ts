@@ -104,7 +104,12 @@ export function createChatHandlers(deps: ChatDeps) {
       messages: await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true }),
       tools,
       stopWhen: stepCountIs(MAX_STEPS),
-      onError: ({ error }) => log.error({ err: (error as Error).message, conversationId }, "chat: model stream failed"),
+      // The provider's message can quote credentials (a masked API key): log its kind and status only.
+      onError: ({ error }) =>
+        log.error(
+          { err: (error as Error).name, status: (error as { statusCode?: number }).statusCode ?? null, conversationId },
+          "chat: model stream failed",
+        ),
     });
     return result.toUIMessageStreamResponse({
       originalMessages: messages,
