@@ -1,0 +1,461 @@
+// The chat benchmark (npm run bench:chat): server time of a chat turn with the offline model,
+// and the getEntitlement tool on its own, on a fresh PostgreSQL database.
+//
+// Setup goes through the real path: each seeded customer's Stripe events are recorded in the
+// ledger (recordEvents, as the webhook route does) and the real worker applies them against
+// fake Circle and Kit (latency 0) until the queue is empty.
+//
+// 1. Chat turns: in process, no HTTP. A turn's time runs from calling post(request) until the
+//    response stream is fully read (the reply is stored in the stream's onFinish, so that is
+//    included). Each turn is "I paid but can't log in": the offline model calls getEntitlement,
+//    then answers from its result (two model steps). Every turn starts a new conversation id,
+//    so the history the handler reads and converts is the same size on every turn. Closed
+//    loop: N conversations, each bound to a different seeded customer, each sending its next
+//    turn as soon as the previous one is read; warm-up discarded, then a timed window.
+// 2. The getEntitlement tool: execute() for random seeded customers, sequentially.
+//
+// Durations and sizes come from the environment, e.g. a quick run:
+//   BENCH_WARMUP_S=1 BENCH_MEASURE_S=2 BENCH_CUSTOMERS=40 BENCH_TOOL_CALLS=200 npx tsx test/bench/chat.ts
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import pg from "pg";
+import { z } from "zod";
+import { createChatHandlers } from "../../lib/chat/handler";
+import { createOfflineModel } from "../../lib/chat/offline-model";
+import { openDatabase, type Database } from "../../lib/db";
+import { signIdentityToken } from "../../lib/identity";
+import { createWorker } from "../../lib/jobs/worker";
+import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
+import { normalizeEmail } from "../../lib/lifecycle/events";
+import { migrate } from "../../lib/migrations";
+import { createChatRateLimiter } from "../../lib/ratelimit";
+import { recordEvents } from "../../lib/webhooks/ledger";
+import { handledStripeTypes } from "../../lib/webhooks/stripe-events";
+import { createTools } from "../../tools";
+import { createFakeCircle } from "../fakes/circle";
+import { createFakeKit } from "../fakes/kit";
+import { handlersForFakes } from "../helpers/handlers";
+import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, subscriptionEvent, type Purchase } from "../helpers/stripe-events";
+import { ErrorTally, latencySummary, type Latency } from "./load";
+import { startCpuMeter, waitForQuiet, type CpuUse } from "./processes";
+
+const settings = z
+  .object({
+    BENCH_WARMUP_S: z.coerce.number().min(0).default(2),
+    BENCH_MEASURE_S: z.coerce.number().positive().default(8),
+    BENCH_CONVERSATIONS: z
+      .string()
+      .default("1,20")
+      .transform((list) => list.split(",").map(Number))
+      .pipe(z.array(z.number().int().positive()).min(1)),
+    BENCH_CUSTOMERS: z.coerce.number().int().positive().default(200),
+    BENCH_TOOL_WARMUP: z.coerce.number().int().min(0).default(200),
+    BENCH_TOOL_CALLS: z.coerce.number().int().positive().default(2_000),
+    /** The handler's database pool (the product's default is 10). */
+    BENCH_POOL_SIZE: z.coerce.number().int().positive().default(10),
+    BENCH_SEED: z.coerce.number().int().default(1),
+    BENCH_MESSAGE: z.string().min(1).default("I paid but can't log in"),
+    /** Before each measurement, wait up to this long for other processes to leave the cores idle (0: don't). */
+    BENCH_QUIET_WAIT_S: z.coerce.number().min(0).default(30),
+    BENCH_POSTGRES_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/postgres"),
+  })
+  .parse(process.env);
+
+/** % of one core under which the machine counts as idle. */
+const QUIET_THRESHOLD = 15;
+const TARGETS = { turnP95Ms: 50, toolP95Ms: 5 } as const;
+const IDENTITY_SECRET = crypto.randomBytes(32).toString("hex");
+
+// ---- cleanup: fakes, the database; on success, failure or Ctrl-C -----------------------
+
+const cleanups: Array<() => Promise<void>> = [];
+async function cleanUp() {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop()!;
+    await step().catch((error: Error) => console.error(`cleanup: ${error.message}`));
+  }
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+}
+
+async function quiet() {
+  if (settings.BENCH_QUIET_WAIT_S === 0) return;
+  const use = await waitForQuiet(QUIET_THRESHOLD, settings.BENCH_QUIET_WAIT_S * 1000);
+  if (use.machine + use.steal >= QUIET_THRESHOLD) console.log(`  (the machine is still busy: ${fmt(use.machine)}% CPU, ${fmt(use.steal)}% stolen)`);
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+const ms = (n: number) => fmt(n, n < 10 ? (n < 1 ? 2 : 1) : 0);
+
+/** A small seeded PRNG (mulberry32): the same customers are picked on every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+async function createDatabase(): Promise<Database> {
+  const name = `entitled_bench_${crypto.randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: settings.BENCH_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: settings.BENCH_POSTGRES_URL });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.end();
+  });
+  const url = new URL(settings.BENCH_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: settings.BENCH_POOL_SIZE });
+  cleanups.push(() => db.close());
+  await migrate(db);
+  return db;
+}
+
+async function machineInfo(db: Database) {
+  const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model ?? "unknown";
+  const [pgInfo] = await db.sql<{ version: string; fsync: string; synchronous_commit: string }>(
+    `SELECT version() AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`,
+  );
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres: `${pgInfo?.version.split(" on ")[0] ?? "unknown"} (fsync=${pgInfo?.fsync}, synchronous_commit=${pgInfo?.synchronous_commit})`,
+  };
+}
+
+// ---- seeding: customers in mixed lifecycle states, through the ledger and the worker ----
+
+const DAY = 86_400;
+const STATES = ["active", "new", "refunded", "past_due", "canceling", "masterclass"] as const;
+type SeedState = (typeof STATES)[number];
+
+function customerEvents(state: SeedState, index: number, now: number): Array<{ id: string; type: string; created: number }> {
+  const p = (overrides: Partial<Purchase>) => newPurchase({ email: `bench-${index}@example.com`, name: `Bench Customer ${index}`, ...overrides });
+  switch (state) {
+    case "active": {
+      const purchase = p({ at: now - 20 * DAY, periodEnd: now + 10 * DAY });
+      return [checkoutCompleted(purchase), subscriptionEvent(purchase, "customer.subscription.created"), invoiceEvent(purchase, "invoice.paid")];
+    }
+    case "new": {
+      const purchase = p({ at: now - 60, periodEnd: now + 30 * DAY });
+      return [checkoutCompleted(purchase)];
+    }
+    case "refunded": {
+      const purchase = p({ at: now - 9 * DAY, periodEnd: now + 21 * DAY });
+      return [checkoutCompleted(purchase), invoiceEvent(purchase, "invoice.paid"), chargeRefunded(purchase, { created: now - 8 * DAY })];
+    }
+    case "past_due": {
+      const purchase = p({ at: now - 32 * DAY, periodEnd: now + 2 * DAY });
+      return [
+        checkoutCompleted(purchase),
+        invoiceEvent(purchase, "invoice.paid"),
+        invoiceEvent(purchase, "invoice.payment_failed", { created: now - 2 * DAY, invoiceId: `${purchase.invoiceId}_renewal` }),
+      ];
+    }
+    case "canceling": {
+      const purchase = p({ at: now - 25 * DAY, periodEnd: now + 5 * DAY });
+      return [checkoutCompleted(purchase), subscriptionEvent(purchase, "customer.subscription.updated", { cancelAtPeriodEnd: true, created: now - DAY })];
+    }
+    case "masterclass": {
+      const purchase = p({ at: now - 3 * DAY, priceId: "price_demo_masterclass" });
+      return [checkoutCompleted(purchase)];
+    }
+  }
+}
+
+interface Customer {
+  email: string;
+  state: SeedState;
+  token: string;
+}
+
+async function seed(db: Database): Promise<{ catalog: PlanCatalog; customers: Customer[]; summary: string }> {
+  const circle = createFakeCircle();
+  const kit = createFakeKit();
+  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
+  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
+  circle.latencyMs = 0;
+  kit.latencyMs = 0;
+  const tag = (name: string) => kit.addTag(name);
+  const activeTag = tag("paid_active");
+  const refundedTag = tag("refunded");
+  const catalog = parseCatalog({
+    version: 1,
+    paymentGraceDays: 7,
+    promotionalTagIds: [tag("promotions")],
+    plans: [
+      {
+        key: "community_monthly",
+        name: "Community (monthly)",
+        stripePriceIds: ["price_demo_community_monthly"],
+        circleAccessGroupIds: [circle.addAccessGroup("Community")],
+        kitTagIds: { active: [activeTag], onboarding: [tag("onboarding")], pastDue: [tag("payment_failed")], canceled: [tag("offboarding")], refunded: [refundedTag] },
+      },
+      {
+        key: "masterclass",
+        name: "Masterclass",
+        stripePriceIds: ["price_demo_masterclass"],
+        circleAccessGroupIds: [circle.addAccessGroup("Masterclass")],
+        kitTagIds: { active: [activeTag], refunded: [refundedTag] },
+      },
+    ],
+  });
+
+  const now = Math.floor(Date.now() / 1000);
+  const customers: Customer[] = [];
+  const events: Array<{ id: string; type: string; created: number }> = [];
+  for (let i = 0; i < settings.BENCH_CUSTOMERS; i++) {
+    const state = STATES[i % STATES.length]!;
+    events.push(...customerEvents(state, i, now));
+    // A host site signs once per page load; not part of a turn's server time.
+    const email = normalizeEmail(`bench-${i}@example.com`);
+    customers.push({ email, state, token: await signIdentityToken(email, IDENTITY_SECRET, { expiresInSeconds: 3_600 }) });
+  }
+  // Recorded as the webhook route records them (one statement per batch); the worker applies them.
+  for (let i = 0; i < events.length; i += 200) {
+    await recordEvents(
+      db,
+      events.slice(i, i + 200).map((event) => ({
+        provider: "stripe" as const,
+        eventId: event.id,
+        type: event.type,
+        createdAt: new Date(event.created * 1000),
+        json: JSON.stringify(event),
+        handled: handledStripeTypes.has(event.type),
+      })),
+    );
+  }
+
+  const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: 2_000 });
+  const worker = createWorker({ db, handlers, concurrency: 8, pollMs: 10, leaseMs: 30_000, backoff: { baseMs: 20, capMs: 200 } });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if ((await worker.runOnce()) > 0) continue;
+    const [pending] = await db.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Job" WHERE status IN ('queued', 'running') AND "runAt" < now() + interval '10 seconds'`,
+    );
+    if (!pending || pending.n === 0) break;
+    if (Date.now() > deadline) throw new Error(`seeding: ${pending.n} jobs still pending after 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await worker.stop();
+
+  const rows = await db.sql<{ what: string; n: number }>(
+    `SELECT 'entitlement ' || status::text AS what, count(*)::int AS n FROM "Entitlement" GROUP BY 1
+     UNION ALL SELECT 'access ' || state::text, count(*)::int FROM "AccessGrant" GROUP BY 1
+     UNION ALL SELECT 'job ' || status::text, count(*)::int FROM "Job" GROUP BY 1
+     ORDER BY 1`,
+  );
+  const summary = rows.map((row) => `${row.what} ${row.n}`).join(", ");
+  return { catalog, customers, summary };
+}
+
+// ---- 1. chat turns ----------------------------------------------------------------------
+
+interface TurnResult {
+  conversations: number;
+  turnsPerSecond: number;
+  latency: Latency;
+  turns: number;
+  errors: ErrorTally;
+  cpu: CpuUse;
+}
+
+type ChatHandlers = ReturnType<typeof createChatHandlers>;
+
+/** Checks a finished turn: a 200 stream that called the tool and said something that is not the error line. */
+function checkTurn(status: number, raw: string): string | null {
+  if (status !== 200) return `HTTP ${status} ${raw.slice(0, 160)}`;
+  if (!raw.includes(`"type":"tool-output-available"`)) return "no tool result in the stream";
+  if (!raw.includes(`"type":"text-delta"`)) return "no text in the stream";
+  if (raw.includes(`"type":"error"`)) return "an error part in the stream";
+  return null;
+}
+
+async function chatTurns(chat: ChatHandlers, customers: Customer[], conversations: number): Promise<TurnResult> {
+  const measureFrom = performance.now() + settings.BENCH_WARMUP_S * 1000;
+  const stopAt = measureFrom + settings.BENCH_MEASURE_S * 1000;
+  const latencies: number[] = [];
+  const errors = new ErrorTally();
+  let lastAnswer = measureFrom;
+  const meter = new Promise<ReturnType<typeof startCpuMeter>>((resolve) =>
+    setTimeout(() => resolve(startCpuMeter(null)), settings.BENCH_WARMUP_S * 1000),
+  );
+
+  async function conversation(slot: number) {
+    // Each concurrent conversation is a different customer.
+    const customer = customers[slot % customers.length]!;
+    while (performance.now() < stopAt) {
+      const request = new Request("http://bench/api/chat", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${customer.token}`, "x-forwarded-for": `10.0.${slot >> 8}.${slot & 255}` },
+        body: JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: settings.BENCH_MESSAGE }] }] }),
+      });
+      const sentAt = performance.now();
+      let failure: string | null;
+      try {
+        const response = await chat.post(request);
+        const raw = await response.text();
+        failure = checkTurn(response.status, raw);
+      } catch (error) {
+        failure = `${(error as Error).name}: ${(error as Error).message}`;
+      }
+      const answeredAt = performance.now();
+      if (failure) errors.add(failure);
+      if (failure || sentAt < measureFrom) continue;
+      latencies.push(answeredAt - sentAt);
+      lastAnswer = Math.max(lastAnswer, answeredAt);
+    }
+  }
+
+  await Promise.all(Array.from({ length: conversations }, (_, slot) => conversation(slot)));
+  const cpu = (await meter).stop();
+  const seconds = (lastAnswer - measureFrom) / 1000;
+  return {
+    conversations,
+    turnsPerSecond: seconds > 0 ? latencies.length / seconds : 0,
+    latency: latencySummary(latencies),
+    turns: latencies.length,
+    errors,
+    cpu,
+  };
+}
+
+// ---- 2. the getEntitlement tool ---------------------------------------------------------
+
+async function toolCalls(db: Database, catalog: PlanCatalog, customers: Customer[]): Promise<{ latency: Latency; calls: number; cpu: CpuUse }> {
+  const pick = random(settings.BENCH_SEED);
+  const toolsFor = customers.map((customer) => createTools({ identity: customer.email, db, catalog }).getEntitlement);
+  const samples: number[] = [];
+  let meter: ReturnType<typeof startCpuMeter> | null = null;
+  const total = settings.BENCH_TOOL_WARMUP + settings.BENCH_TOOL_CALLS;
+  for (let i = 0; i < total; i++) {
+    if (i === settings.BENCH_TOOL_WARMUP) meter = startCpuMeter(null);
+    const index = Math.floor(pick() * customers.length);
+    const tool = toolsFor[index]!;
+    if (!tool.execute) throw new Error("getEntitlement has no execute");
+    const startedAt = performance.now();
+    const output = (await tool.execute({}, { toolCallId: `bench_${i}`, messages: [] })) as { found: boolean };
+    const elapsed = performance.now() - startedAt;
+    if (!output.found) throw new Error(`getEntitlement found no record for seeded customer ${customers[index]!.email}`);
+    if (i >= settings.BENCH_TOOL_WARMUP) samples.push(elapsed);
+  }
+  return { latency: latencySummary(samples), calls: samples.length, cpu: (meter ?? startCpuMeter(null)).stop() };
+}
+
+// ---- main -------------------------------------------------------------------------------
+
+async function main() {
+  console.log("1. database");
+  const db = await createDatabase();
+  const machine = await machineInfo(db);
+  const background = await waitForQuiet(QUIET_THRESHOLD, settings.BENCH_QUIET_WAIT_S * 1000);
+  console.log(`  background CPU before the run: ${fmt(background.machine)}% busy, ${fmt(background.steal)}% stolen, of ${machine.nproc * 100}%`);
+
+  console.log(`2. seeding ${settings.BENCH_CUSTOMERS} customers (${STATES.join(", ")}) through the ledger and the worker`);
+  const seedStart = performance.now();
+  const { catalog, customers, summary } = await seed(db);
+  console.log(`  ${fmt((performance.now() - seedStart) / 1000, 1)} s: ${summary}`);
+
+  const chat = createChatHandlers({
+    db,
+    catalog,
+    identitySecret: IDENTITY_SECRET,
+    // In memory and far above any rate the bench reaches: the bench measures turns, not limits.
+    rateLimiter: createChatRateLimiter({
+      kind: "memory",
+      limits: { customer: { requests: 1_000_000_000, windowMs: 60_000 }, ip: { requests: 1_000_000_000, windowMs: 60_000 } },
+    }),
+    model: createOfflineModel(),
+  });
+
+  console.log(`3. chat turns ("${settings.BENCH_MESSAGE}", a new conversation per turn): ${settings.BENCH_CONVERSATIONS.join("/")} conversations, ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_MEASURE_S} s`);
+  const turns: TurnResult[] = [];
+  for (const conversations of settings.BENCH_CONVERSATIONS) {
+    if (conversations > customers.length) throw new Error(`${conversations} conversations need at least as many customers (BENCH_CUSTOMERS=${customers.length})`);
+    await quiet();
+    const result = await chatTurns(chat, customers, conversations);
+    turns.push(result);
+    const { latency, errors, cpu } = result;
+    console.log(
+      `  ${String(conversations).padStart(2)} conversations: ${fmt(result.turnsPerSecond)} turns/s (${result.turns} measured), ` +
+        `p50 ${ms(latency.p50)} / p95 ${ms(latency.p95)} / p99 ${ms(latency.p99)} / max ${ms(latency.max)} ms, errors ${errors.count}` +
+        `${errors.count ? ` (${errors.describe()})` : ""}; CPU bench process ${fmt(cpu.client)}%, postgres ${fmt(cpu.postgres)}%, other ${fmt(cpu.other)}%, steal ${fmt(cpu.steal)}%`,
+    );
+  }
+
+  console.log(`4. getEntitlement tool: ${settings.BENCH_TOOL_WARMUP} warm-up + ${settings.BENCH_TOOL_CALLS} sequential calls, random seeded customers`);
+  await quiet();
+  const tool = await toolCalls(db, catalog, customers);
+  console.log(
+    `  p50 ${ms(tool.latency.p50)} / p95 ${ms(tool.latency.p95)} / p99 ${ms(tool.latency.p99)} / max ${ms(tool.latency.max)} ms; ` +
+      `CPU bench process ${fmt(tool.cpu.client)}%, postgres ${fmt(tool.cpu.postgres)}%`,
+  );
+
+  // ---- the report ----
+  const lines: string[] = [];
+  const table = (head: string[], rows: string[][]) => {
+    lines.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`), "");
+  };
+  lines.push(
+    "## Machine",
+    "",
+    `- ${machine.nproc} cores: ${machine.cpuModel}; ${fmt(machine.memoryGiB, 1)} GiB memory; ${machine.kernel}`,
+    `- Node ${machine.node}; ${machine.postgres}`,
+    `- The bench (handler in process) and PostgreSQL share these ${machine.nproc} cores. Background CPU before the run: ${fmt(background.machine)}% busy, ${fmt(background.steal)}% stolen.`,
+    `- ${settings.BENCH_CUSTOMERS} customers seeded through the ledger and the worker (${summary}); database pool ${settings.BENCH_POOL_SIZE}; rate limits in memory, set out of reach.`,
+    "",
+    `## Chat turn server time (offline model; "${settings.BENCH_MESSAGE}" -> getEntitlement -> answer; new conversation per turn; ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_MEASURE_S} s, closed loop)`,
+    "",
+  );
+  table(
+    ["Conversations", "Turns/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "Turns", "Errors", "CPU bench", "postgres", "CPU ms/turn: bench", "postgres"],
+    turns.map((t) => [
+      String(t.conversations),
+      fmt(t.turnsPerSecond),
+      ms(t.latency.p50),
+      ms(t.latency.p95),
+      ms(t.latency.p99),
+      ms(t.latency.max),
+      String(t.turns),
+      String(t.errors.count),
+      `${fmt(t.cpu.client)}%`,
+      `${fmt(t.cpu.postgres)}%`,
+      fmt((10 * t.cpu.client) / t.turnsPerSecond, 2),
+      fmt((10 * t.cpu.postgres) / t.turnsPerSecond, 2),
+    ]),
+  );
+  lines.push(`## getEntitlement tool (sequential, ${settings.BENCH_TOOL_CALLS} calls after ${settings.BENCH_TOOL_WARMUP} warm-up)`, "");
+  table(["Calls", "p50 ms", "p95 ms", "p99 ms", "max ms"], [[String(tool.calls), ms(tool.latency.p50), ms(tool.latency.p95), ms(tool.latency.p99), ms(tool.latency.max)]]);
+
+  lines.push("## Targets", "");
+  const checks = turns.map((t) => {
+    const met = t.latency.p95 <= TARGETS.turnP95Ms && t.errors.count === 0;
+    return [`Chat turn p95, ${t.conversations} conversations`, `<= ${TARGETS.turnP95Ms} ms, no errors`, `${ms(t.latency.p95)} ms, ${t.errors.count} errors`, met ? "yes" : "no"];
+  });
+  checks.push(["getEntitlement p95", `<= ${TARGETS.toolP95Ms} ms`, `${ms(tool.latency.p95)} ms`, tool.latency.p95 <= TARGETS.toolP95Ms ? "yes" : "no"]);
+  table(["Check", "Target", "Measured", "Met"], checks);
+  console.log(`\n${lines.join("\n")}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`\nbenchmark failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
