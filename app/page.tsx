@@ -1,23 +1,30 @@
+import { isProduction } from "@/lib/config";
+import { DEMO_CUSTOMERS } from "@/lib/demo";
+import { DemoHost } from "./demo-host";
+
+export const dynamic = "force-dynamic";
+
 export default function Home() {
+  const demo = !isProduction();
   return (
-    <main style={{ maxWidth: 720, margin: "0 auto", padding: "2rem 1rem", lineHeight: 1.5 }}>
+    <main style={{ maxWidth: 760, margin: "0 auto", padding: "2rem 1rem", lineHeight: 1.5 }}>
       <h1>Entitled</h1>
       <p>
-        The canonical customer record is running: Stripe and Kit webhooks are verified and recorded, and the worker keeps
-        Circle access and Kit tags in step with what customers paid for.
+        One customer record for Stripe, Circle and Kit, and a support chat that answers from it. Stripe and Kit webhooks
+        are verified and recorded; the worker keeps Circle access and Kit tags in step with what customers paid for.
       </p>
-      <ul>
-        <li>
-          <code>POST /api/webhooks/stripe</code>, <code>POST /api/webhooks/kit</code>
-        </li>
-        <li>
-          <code>GET /api/admin/customers?email=</code>, <code>GET /api/admin/tickets</code> (Bearer admin token)
-        </li>
-        <li>
-          <a href="/api/health?ready=1">/api/health</a>, <a href="/api/metrics">/api/metrics</a>
-        </li>
-      </ul>
-      <p>The customer chat widget is not built yet.</p>
+      {demo ? (
+        <>
+          <h2>Demo</h2>
+          <p>Pick a seeded customer to sign in as, then ask the support chat about their access or billing.</p>
+          <DemoHost customers={DEMO_CUSTOMERS} />
+        </>
+      ) : (
+        <p>
+          Embed the chat on your member site with <code>/widget</code> (see the README), and point Stripe and Kit at{" "}
+          <code>/api/webhooks/stripe</code> and <code>/api/webhooks/kit</code>.
+        </p>
+      )}
     </main>
   );
 }

@@ -62,8 +62,6 @@ function demoCustomers(now: number): DemoCustomer[] {
   ];
 }
 
-export const DEMO_EMAILS = ["ada@example.com", "ben@example.com", "cara@example.com", "dan@example.com", "eve@example.com", "fay@example.com"];
-
 /** Records the demo history; returns how many events were new. */
 export async function seedDemo(db: Database, now = Math.floor(Date.now() / 1000)): Promise<number> {
   const events = demoCustomers(now).flatMap((customer) => customer.events);

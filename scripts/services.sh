@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the PostgreSQL and Redis servers the test suite uses are installed and running
-# on 127.0.0.1 (Debian packages). Idempotent: does nothing when both already answer.
+# Makes sure the PostgreSQL and Redis servers the test suite uses are installed and running on
+# 127.0.0.1, and that Chromium is installed for the browser test (Debian packages). Idempotent.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -35,4 +35,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
-echo "services: PostgreSQL and Redis are up"
+# The browser test drives Debian's Chromium (playwright-core cannot download browsers here).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "services: installing Chromium"
+  install chromium
+fi
+echo "services: PostgreSQL, Redis and Chromium are ready"

@@ -15,7 +15,7 @@ export function catalogNames(catalog: PlanCatalog) {
   const planNames = new Map(catalog.plans.map((plan) => [plan.key, plan.name]));
   const groupNames = new Map<number, string>();
   for (const plan of catalog.plans) {
-    for (const id of plan.circleAccessGroupIds) groupNames.set(id, groupNames.get(id) ?? `${plan.name} community`);
+    for (const id of plan.circleAccessGroupIds) groupNames.set(id, groupNames.get(id) ?? `${plan.name} space`);
   }
   return { planNames, groupNames };
 }

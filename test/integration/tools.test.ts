@@ -58,7 +58,7 @@ describe("getEntitlement", () => {
     expect(view.found).toBe(true);
     if (!view.found) return;
     expect(view.entitlements).toMatchObject([{ plan: "community_monthly", planName: "Community (monthly)", ...entitlement }]);
-    expect(view.access).toMatchObject(access.map((grant) => ({ group: "Community (monthly) community", ...grant })));
+    expect(view.access).toMatchObject(access.map((grant) => ({ group: "Community (monthly) space", ...grant })));
     expect(view.latestPayment).not.toBeNull();
     expect(JSON.stringify(view)).not.toMatch(/cus_|sub_|[0-9a-f]{8}-[0-9a-f]{4}-/);
   });

@@ -1,0 +1,157 @@
+"use client";
+
+import { useChat } from "@ai-sdk/react";
+import { DefaultChatTransport, type UIMessage } from "ai";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+
+type Loaded = { token: string; id: string; messages: UIMessage[] };
+
+const TOOL_LABELS: Record<string, string> = {
+  "tool-getEntitlement": "Checked your membership",
+  "tool-resendInvite": "Asked for your invite to be resent",
+  "tool-openBillingTicket": "Passed this to our team",
+};
+
+/** What a failed request means for the customer; the server's own words when it sent some. */
+function describeError(error: Error): string {
+  try {
+    const body = JSON.parse(error.message) as { error?: string };
+    if (body.error) return body.error;
+  } catch {
+    // not a JSON error body
+  }
+  return "Something went wrong on our side. Please try again in a moment.";
+}
+
+function tokenFromFragment(): string | null {
+  const match = window.location.hash.match(/token=([^&]+)/);
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
+
+export function ChatWidget() {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  useEffect(() => {
+    async function load(token: string) {
+      const response = await fetch("/api/chat", { headers: { authorization: `Bearer ${token}` } });
+      if (!response.ok) {
+        setProblem(response.status === 401 ? "Your sign-in has expired. Please reload the page." : "The chat is unavailable right now.");
+        return;
+      }
+      const history = (await response.json()) as { id: string | null; messages: UIMessage[] };
+      setProblem(null);
+      setLoaded({ token, id: history.id ?? crypto.randomUUID(), messages: history.messages });
+    }
+    const fromFragment = tokenFromFragment();
+    if (fromFragment) void load(fromFragment);
+    const onMessage = (event: MessageEvent) => {
+      const data = event.data as { type?: string; token?: string } | null;
+      if (data?.type === "entitled:identity" && typeof data.token === "string") void load(data.token);
+    };
+    window.addEventListener("message", onMessage);
+    return () => window.removeEventListener("message", onMessage);
+  }, []);
+
+  return (
+    <main className="widget">
+      <style>{STYLES}</style>
+      <header className="widget-header">
+        <h1>Support</h1>
+        <p>Answers from your account, right now.</p>
+      </header>
+      {loaded ? <Conversation key={loaded.id + loaded.token} {...loaded} /> : <p className="notice" role="status">{problem ?? "Waiting for your sign-in on the site…"}</p>}
+    </main>
+  );
+}
+
+function Conversation({ token, id, messages: initial }: Loaded) {
+  const transport = useMemo(() => new DefaultChatTransport({ api: "/api/chat", headers: { authorization: `Bearer ${token}` } }), [token]);
+  const { messages, sendMessage, status, error, clearError } = useChat({ id, messages: initial, transport });
+  const [draft, setDraft] = useState("");
+  const endRef = useRef<HTMLDivElement>(null);
+  const busy = status === "submitted" || status === "streaming";
+
+  useEffect(() => {
+    endRef.current?.scrollIntoView({ block: "end" });
+  }, [messages]);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const text = draft.trim();
+    if (!text || busy) return;
+    clearError();
+    void sendMessage({ text });
+    setDraft("");
+  }
+
+  return (
+    <>
+      <div className="messages" aria-live="polite" aria-label="Conversation">
+        {messages.length === 0 && <p className="notice">Ask about your membership, community access, invites or billing.</p>}
+        {messages.map((message) => (
+          <div key={message.id} className={`message ${message.role}`}>
+            <span className="sr-only">{message.role === "user" ? "You said:" : "Support said:"}</span>
+            {message.parts.map((part, index) => {
+              if (part.type === "text") return <p key={index}>{part.text}</p>;
+              if (part.type.startsWith("tool-")) {
+                const done = "state" in part && part.state === "output-available";
+                return (
+                  <p key={index} className="tool">
+                    {TOOL_LABELS[part.type] ?? "Working"}
+                    {done ? "" : "…"}
+                  </p>
+                );
+              }
+              return null;
+            })}
+          </div>
+        ))}
+        {status === "submitted" && <p className="notice" role="status">Checking your account…</p>}
+        {error && (
+          <p className="error" role="alert">
+            {describeError(error)}
+          </p>
+        )}
+        <div ref={endRef} />
+      </div>
+      <form className="composer" onSubmit={submit}>
+        <label htmlFor="chat-input" className="sr-only">
+          Your message
+        </label>
+        <input
+          id="chat-input"
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          placeholder="Type your question"
+          maxLength={2000}
+          autoComplete="off"
+        />
+        <button type="submit" disabled={busy || draft.trim() === ""}>
+          Send
+        </button>
+      </form>
+    </>
+  );
+}
+
+const STYLES = `
+.widget { display: flex; flex-direction: column; height: 100vh; max-width: 640px; margin: 0 auto; background: #fff; font-size: 15px; }
+.widget-header { padding: 12px 16px; border-bottom: 1px solid #e3e3e8; }
+.widget-header h1 { font-size: 17px; margin: 0; }
+.widget-header p { margin: 2px 0 0; color: #5b5b66; font-size: 13px; }
+.messages { flex: 1; overflow-y: auto; padding: 12px 16px; display: flex; flex-direction: column; gap: 8px; }
+.message { max-width: 85%; padding: 8px 12px; border-radius: 12px; line-height: 1.4; }
+.message p { margin: 0; }
+.message.user { align-self: flex-end; background: #2f5bd3; color: #fff; }
+.message.assistant { align-self: flex-start; background: #f1f1f5; }
+.message .tool { font-size: 12px; color: #5b5b66; margin-bottom: 4px; }
+.notice { color: #5b5b66; padding: 12px 16px; margin: 0; }
+.error { color: #a4161a; background: #fdecec; border-radius: 8px; padding: 8px 12px; margin: 0; }
+.composer { display: flex; gap: 8px; padding: 12px 16px; border-top: 1px solid #e3e3e8; }
+.composer input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #c8c8d0; border-radius: 8px; font-size: 15px; }
+.composer input:focus-visible, .composer button:focus-visible { outline: 3px solid #9db4f0; outline-offset: 1px; }
+.composer button { padding: 10px 16px; border: 0; border-radius: 8px; background: #2f5bd3; color: #fff; font-size: 15px; }
+.composer button:disabled { background: #9aa6c7; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
