@@ -91,10 +91,10 @@ export function createChatHandlers(deps: ChatDeps) {
     if (!existing) await deps.db.prisma.conversation.create({ data: { id: conversationId, identity, customerId } });
 
     const userMessage: UIMessage = { id: latest.id, role: "user", parts: text.data.map((part) => ({ type: "text", text: part.text })) };
-    await deps.db.prisma.message.upsert({
-      where: { id: userMessage.id },
-      create: { id: userMessage.id, conversationId, role: "user", parts: userMessage.parts as object[] },
-      update: {},
+    // One INSERT; a resent message (same id) is kept as it was.
+    await deps.db.prisma.message.createMany({
+      data: [{ id: userMessage.id, conversationId, role: "user", parts: userMessage.parts as object[] }],
+      skipDuplicates: true,
     });
     const messages = [...(await history(conversationId))];
     const tools = createTools({ identity, db: deps.db, catalog: deps.catalog });

@@ -219,8 +219,8 @@ export function createOfflineModel(): LanguageModelV3 {
       const parts: LanguageModelV3StreamPart[] = [{ type: "stream-start", warnings: [] }];
       if (step.kind === "say") {
         parts.push({ type: "text-start", id: "t0" });
-        // Word by word, so the widget streams the reply the way it would a hosted model's.
-        for (const word of step.text.match(/\S+\s*/g) ?? []) parts.push({ type: "text-delta", id: "t0", delta: word });
+        // Sentence by sentence: the widget still streams, with a few chunks rather than one per word.
+        for (const sentence of step.text.match(/[^.!?]*[.!?]+\s*|[^.!?]+$/g) ?? [step.text]) parts.push({ type: "text-delta", id: "t0", delta: sentence });
         parts.push({ type: "text-end", id: "t0" });
       } else {
         for (const part of content(step)) if (part.type === "tool-call") parts.push(part);
