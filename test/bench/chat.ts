@@ -17,18 +17,15 @@
 // Durations and sizes come from the environment, e.g. a quick run:
 //   BENCH_WARMUP_S=1 BENCH_MEASURE_S=2 BENCH_CUSTOMERS=40 BENCH_TOOL_CALLS=200 npx tsx test/bench/chat.ts
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import pg from "pg";
 import { z } from "zod";
+import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
 import { createChatHandlers } from "../../lib/chat/handler";
 import { createOfflineModel } from "../../lib/chat/offline-model";
-import { openDatabase, type Database } from "../../lib/db";
+import type { Database } from "../../lib/db";
 import { signIdentityToken } from "../../lib/identity";
 import { createWorker } from "../../lib/jobs/worker";
 import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
 import { normalizeEmail } from "../../lib/lifecycle/events";
-import { migrate } from "../../lib/migrations";
 import { createChatRateLimiter } from "../../lib/ratelimit";
 import { recordEvents } from "../../lib/webhooks/ledger";
 import { handledStripeTypes } from "../../lib/webhooks/stripe-events";
@@ -63,31 +60,13 @@ const settings = z
   .parse(process.env);
 
 /** % of one core under which the machine counts as idle. */
-const QUIET_THRESHOLD = 15;
 const TARGETS = { turnP95Ms: 50, toolP95Ms: 5 } as const;
 const IDENTITY_SECRET = crypto.randomBytes(32).toString("hex");
 
 // ---- cleanup: fakes, the database; on success, failure or Ctrl-C -----------------------
 
-const cleanups: Array<() => Promise<void>> = [];
-async function cleanUp() {
-  while (cleanups.length > 0) {
-    const step = cleanups.pop()!;
-    await step().catch((error: Error) => console.error(`cleanup: ${error.message}`));
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void cleanUp().then(() => process.exit(130)));
-}
 
-async function quiet() {
-  if (settings.BENCH_QUIET_WAIT_S === 0) return;
-  const use = await waitForQuiet(QUIET_THRESHOLD, settings.BENCH_QUIET_WAIT_S * 1000);
-  if (use.machine + use.steal >= QUIET_THRESHOLD) console.log(`  (the machine is still busy: ${fmt(use.machine)}% CPU, ${fmt(use.steal)}% stolen)`);
-}
 
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
-const ms = (n: number) => fmt(n, n < 10 ? (n < 1 ? 2 : 1) : 0);
 
 /** A small seeded PRNG (mulberry32): the same customers are picked on every run. */
 function random(seed: number): () => number {
@@ -101,40 +80,7 @@ function random(seed: number): () => number {
   };
 }
 
-async function createDatabase(): Promise<Database> {
-  const name = `entitled_bench_${crypto.randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: settings.BENCH_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: settings.BENCH_POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.end();
-  });
-  const url = new URL(settings.BENCH_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: settings.BENCH_POOL_SIZE });
-  cleanups.push(() => db.close());
-  await migrate(db);
-  return db;
-}
 
-async function machineInfo(db: Database) {
-  const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model ?? "unknown";
-  const [pgInfo] = await db.sql<{ version: string; fsync: string; synchronous_commit: string }>(
-    `SELECT version() AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`,
-  );
-  return {
-    nproc: os.availableParallelism(),
-    cpuModel,
-    memoryGiB: os.totalmem() / 2 ** 30,
-    kernel: `${os.type()} ${os.release()}`,
-    node: process.version,
-    postgres: `${pgInfo?.version.split(" on ")[0] ?? "unknown"} (fsync=${pgInfo?.fsync}, synchronous_commit=${pgInfo?.synchronous_commit})`,
-  };
-}
 
 // ---- seeding: customers in mixed lifecycle states, through the ledger and the worker ----
 
@@ -360,7 +306,7 @@ async function toolCalls(db: Database, catalog: PlanCatalog, customers: Customer
 
 async function main() {
   console.log("1. database");
-  const db = await createDatabase();
+  const { db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, settings.BENCH_POOL_SIZE);
   const machine = await machineInfo(db);
   const background = await waitForQuiet(QUIET_THRESHOLD, settings.BENCH_QUIET_WAIT_S * 1000);
   console.log(`  background CPU before the run: ${fmt(background.machine)}% busy, ${fmt(background.steal)}% stolen, of ${machine.nproc * 100}%`);
@@ -386,7 +332,7 @@ async function main() {
   const turns: TurnResult[] = [];
   for (const conversations of settings.BENCH_CONVERSATIONS) {
     if (conversations > customers.length) throw new Error(`${conversations} conversations need at least as many customers (BENCH_CUSTOMERS=${customers.length})`);
-    await quiet();
+    await quiet(settings.BENCH_QUIET_WAIT_S);
     const result = await chatTurns(chat, customers, conversations);
     turns.push(result);
     const { latency, errors, cpu } = result;
@@ -398,7 +344,7 @@ async function main() {
   }
 
   console.log(`4. getEntitlement tool: ${settings.BENCH_TOOL_WARMUP} warm-up + ${settings.BENCH_TOOL_CALLS} sequential calls, random seeded customers`);
-  await quiet();
+  await quiet(settings.BENCH_QUIET_WAIT_S);
   const tool = await toolCalls(db, catalog, customers);
   console.log(
     `  p50 ${ms(tool.latency.p50)} / p95 ${ms(tool.latency.p95)} / p99 ${ms(tool.latency.p99)} / max ${ms(tool.latency.max)} ms; ` +

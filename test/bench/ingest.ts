@@ -13,10 +13,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { z } from "zod";
-import { openDatabase, type Database } from "../../lib/db";
-import { migrate } from "../../lib/migrations";
+import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
+import type { Database } from "../../lib/db";
 import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../fakes/circle";
 import { createFakeKit, FAKE_KIT_API_KEY } from "../fakes/kit";
 import { checkoutCompleted, newPurchase } from "../helpers/stripe-events";
@@ -46,8 +45,6 @@ const settings = z
   })
   .parse(process.env);
 
-/** % of one core under which the machine counts as idle between cells. */
-const QUIET_THRESHOLD = 15;
 
 /** Reference points measured on this kind of machine (2 cores), per concurrency. */
 const REFERENCE = {
@@ -76,49 +73,12 @@ interface Cell {
 
 // ---- cleanup: children, temp files, the database; on success, failure or Ctrl-C --------
 
-const cleanups: Array<() => Promise<void>> = [];
-async function cleanUp() {
-  while (cleanups.length > 0) {
-    const step = cleanups.pop()!;
-    await step().catch((error: Error) => console.error(`cleanup: ${error.message}`));
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void cleanUp().then(() => process.exit(130)));
-}
 
-/** Other processes on the machine skew a cell; wait for them to finish, and say so if they don't. */
-async function quiet() {
-  if (settings.BENCH_QUIET_WAIT_S === 0) return;
-  const use = await waitForQuiet(QUIET_THRESHOLD, settings.BENCH_QUIET_WAIT_S * 1000);
-  if (use.machine + use.steal >= QUIET_THRESHOLD) console.log(`  (the machine is still busy: ${fmt(use.machine)}% CPU, ${fmt(use.steal)}% stolen)`);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
-const ms = (n: number) => fmt(n, n < 10 ? 1 : 0);
 /** CPU milliseconds per operation, from % of one core and operations a second. */
 const cpuMs = (percent: number, perSecond: number) => (10 * percent) / perSecond;
 
-async function createDatabase(): Promise<{ url: string; db: Database }> {
-  const name = `entitled_bench_${crypto.randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: settings.BENCH_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: settings.BENCH_POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.end();
-  });
-  const url = new URL(settings.BENCH_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 2 });
-  cleanups.push(() => db.close());
-  await migrate(db);
-  return { url: url.toString(), db };
-}
 
 function start(name: string, args: string[], env: Record<string, string>): Child {
   const child = startNode(name, args, env);
@@ -126,26 +86,12 @@ function start(name: string, args: string[], env: Record<string, string>): Child
   return child;
 }
 
-async function machineInfo(db: Database) {
-  const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model ?? "unknown";
-  const [pgInfo] = await db.sql<{ version: string; fsync: string; synchronous_commit: string }>(
-    `SELECT version() AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`,
-  );
-  return {
-    nproc: os.availableParallelism(),
-    cpuModel,
-    memoryGiB: os.totalmem() / 2 ** 30,
-    kernel: `${os.type()} ${os.release()}`,
-    node: process.version,
-    postgres: `${pgInfo?.version.split(" on ")[0] ?? "unknown"} (fsync=${pgInfo?.fsync}, synchronous_commit=${pgInfo?.synchronous_commit})`,
-  };
-}
 
 async function throughput(servers: Record<ServerKey, { origin: string; child: Child }>, secret: string): Promise<Cell[]> {
   const cells: Cell[] = [];
   for (const senders of settings.BENCH_SENDERS) {
     for (const target of TARGETS) {
-      await quiet();
+      await quiet(settings.BENCH_QUIET_WAIT_S);
       const warmupMs = settings.BENCH_WARMUP_S * 1000;
       // CPU is measured over the measured window only.
       const { origin, child } = servers[target.server];
@@ -220,7 +166,7 @@ async function accessRun(db: Database, databaseUrl: string, ingestOrigin: string
   });
   await worker.waitForLine(/worker started/, 60_000);
 
-  await quiet();
+  await quiet(settings.BENCH_QUIET_WAIT_S);
   const meter = startCpuMeter(worker.pid);
   const result = await paymentToAccess({
     origin: ingestOrigin,
@@ -367,7 +313,7 @@ async function main() {
   cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
 
   console.log("1. database");
-  const { url: databaseUrl, db } = await createDatabase();
+  const { url: databaseUrl, db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, 2);
   const machine = await machineInfo(db);
   const background = await waitForQuiet(QUIET_THRESHOLD, settings.BENCH_QUIET_WAIT_S * 1000);
   const busy = background.machine + background.steal >= QUIET_THRESHOLD;
@@ -406,7 +352,7 @@ async function main() {
   const script = writePgbenchScript(tmp, JSON.stringify(checkoutCompleted(newPurchase())));
   const pgbenchRuns: Array<PgbenchResult & { cpu: CpuUse }> = [];
   for (const clients of settings.BENCH_SENDERS) {
-    await quiet();
+    await quiet(settings.BENCH_QUIET_WAIT_S);
     const meter = startCpuMeter(null);
     const run = { ...(await pgbench(databaseUrl, script, clients, settings.BENCH_PGBENCH_S)), cpu: meter.stop() };
     pgbenchRuns.push(run);
