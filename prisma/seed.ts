@@ -1,11 +1,11 @@
 import type { Database } from "../lib/db";
 import { recordEvents } from "../lib/webhooks/ledger";
-import { handledStripeTypes } from "../lib/webhooks/stripe-events";
 import {
   chargeRefunded,
   checkoutCompleted,
   invoiceEvent,
   newPurchase,
+  stripeLedgerEntry,
   subscriptionEvent,
   type Purchase,
 } from "../test/helpers/stripe-events";
@@ -65,16 +65,6 @@ function demoCustomers(now: number): DemoCustomer[] {
 /** Records the demo history; returns how many events were new. */
 export async function seedDemo(db: Database, now = Math.floor(Date.now() / 1000)): Promise<number> {
   const events = demoCustomers(now).flatMap((customer) => customer.events);
-  const fresh = await recordEvents(
-    db,
-    events.map((event) => ({
-      provider: "stripe" as const,
-      eventId: event.id,
-      type: event.type,
-      createdAt: new Date(event.created * 1000),
-      json: JSON.stringify(event),
-      handled: handledStripeTypes.has(event.type),
-    })),
-  );
+  const fresh = await recordEvents(db, events.map(stripeLedgerEntry));
   return fresh.filter(Boolean).length;
 }

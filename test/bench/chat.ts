@@ -28,12 +28,11 @@ import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
 import { normalizeEmail } from "../../lib/lifecycle/events";
 import { createChatRateLimiter } from "../../lib/ratelimit";
 import { recordEvents } from "../../lib/webhooks/ledger";
-import { handledStripeTypes } from "../../lib/webhooks/stripe-events";
 import { createTools } from "../../tools";
 import { createFakeCircle } from "../fakes/circle";
 import { createFakeKit } from "../fakes/kit";
 import { handlersForFakes } from "../helpers/handlers";
-import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, subscriptionEvent, type Purchase } from "../helpers/stripe-events";
+import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, stripeLedgerEntry, subscriptionEvent, type Purchase } from "../helpers/stripe-events";
 import { ErrorTally, latencySummary, type Latency } from "./load";
 import { startCpuMeter, waitForQuiet, type CpuUse } from "./processes";
 
@@ -172,17 +171,7 @@ async function seed(db: Database): Promise<{ catalog: PlanCatalog; customers: Cu
   }
   // Recorded as the webhook route records them (one statement per batch); the worker applies them.
   for (let i = 0; i < events.length; i += 200) {
-    await recordEvents(
-      db,
-      events.slice(i, i + 200).map((event) => ({
-        provider: "stripe" as const,
-        eventId: event.id,
-        type: event.type,
-        createdAt: new Date(event.created * 1000),
-        json: JSON.stringify(event),
-        handled: handledStripeTypes.has(event.type),
-      })),
-    );
+    await recordEvents(db, events.slice(i, i + 200).map(stripeLedgerEntry));
   }
 
   const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: 2_000 });

@@ -1,4 +1,6 @@
 import Stripe from "stripe";
+import type { LedgerEntry } from "../../lib/webhooks/ledger";
+import { handledStripeTypes } from "../../lib/webhooks/stripe-events";
 
 // Builders for Stripe events shaped like the current API (2026 "endive"): only what our
 // normalizer reads, plus the envelope. Our own fixtures, not copies of Stripe's.
@@ -24,6 +26,18 @@ export function stripeEvent({ type, object, created, id }: StripeEventInput) {
     request: { id: null, idempotency_key: null },
     type,
     data: { object },
+  };
+}
+
+/** A built event as the Stripe webhook handler would record it in the ledger. */
+export function stripeLedgerEntry(event: { id: string; type: string; created: number }): LedgerEntry {
+  return {
+    provider: "stripe",
+    eventId: event.id,
+    type: event.type,
+    createdAt: new Date(event.created * 1000),
+    json: JSON.stringify(event),
+    handled: handledStripeTypes.has(event.type),
   };
 }
 
