@@ -7,8 +7,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client";
 
 // One schema, two engines: PostgreSQL when a URL is given, PGlite (PostgreSQL in wasm, in
-// process) in a local folder otherwise. Raw SQL used by the hot paths (ingest, job claims)
-// is plain PostgreSQL and runs on both.
+// process) in a local folder otherwise. Raw SQL used by the hot paths (ingest, job claims,
+// the lifecycle engine) is plain PostgreSQL and runs on both.
 
 export type Row = Record<string, unknown>;
 
@@ -27,6 +27,11 @@ export interface Session {
 export interface Database extends Session {
   kind: "postgres" | "pglite";
   prisma: PrismaClient;
+  /**
+   * Runs fn in one transaction on one connection: committed when fn resolves, rolled back when
+   * it throws. Statements run as raw SQL, without the ORM's per-query work (hot paths).
+   */
+  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T>;
   /** Runs fn on one connection, for session-level locks. */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -38,6 +43,9 @@ export interface OpenOptions {
   dataDir?: string;
   poolSize?: number;
 }
+
+/** A transaction gives up after this long (on PostgreSQL: any one statement, a lock wait included). */
+const TRANSACTION_TIMEOUT_MS = 30_000;
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
@@ -62,21 +70,42 @@ function openPostgres(connectionString: string, max: number): Database {
     async withSession(fn) {
       const client = await pool.connect();
       try {
-        return await fn({
-          async sql<T extends Row>(text: string, params: unknown[] = []) {
-            return (await client.query(text, params)).rows as T[];
-          },
-          async script(text: string) {
-            await client.query(text);
-          },
-        });
+        return await fn(clientSession(client));
       } finally {
         client.release();
+      }
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        // One round trip: BEGIN, and a bound on how long any statement (a lock wait) may take.
+        await client.query(`BEGIN; SET LOCAL statement_timeout = ${TRANSACTION_TIMEOUT_MS}`);
+        const result = await fn(clientSession(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        // A connection that cannot even roll back is dropped from the pool, not reused.
+        await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      } finally {
+        client.release(broken);
       }
     },
     async close() {
       await prisma.$disconnect();
       await pool.end();
+    },
+  };
+}
+
+function clientSession(client: pg.PoolClient): Session {
+  return {
+    async sql<T extends Row>(text: string, params: unknown[] = [], options: SqlOptions = {}) {
+      return (await client.query({ text, values: params, name: options.prepare })).rows as T[];
+    },
+    async script(text: string) {
+      await client.query(text);
     },
   };
 }
@@ -98,6 +127,18 @@ async function openPGlite(dataDir: string): Promise<Database> {
     },
     // PGlite has a single session already.
     withSession: (fn) => fn(database),
+    // Through Prisma's transaction, which holds the adapter's lock on the single session.
+    transaction: (fn) =>
+      prisma.$transaction(
+        (tx) =>
+          fn({
+            sql: <T extends Row>(text: string, params: unknown[] = []) => tx.$queryRawUnsafe<T[]>(text, ...params),
+            script: async (text: string) => {
+              await tx.$executeRawUnsafe(text);
+            },
+          }),
+        { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
+      ),
     async close() {
       await prisma.$disconnect();
       await pglite.close();

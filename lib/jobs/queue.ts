@@ -59,6 +59,30 @@ export async function enqueue(tx: Tx, jobs: NewJob[]): Promise<number> {
   return result.count;
 }
 
+/** A job as one JSON object, with `enqueue`'s defaults, for `insertJobsFromJson`. */
+export function jobRecord(job: NewJob) {
+  return {
+    kind: job.kind,
+    payload: job.payload,
+    dedupeKey: job.dedupeKey,
+    priority: JOB_PRIORITY[job.kind] ?? DEFAULT_PRIORITY,
+    runAt: (job.runAt ?? new Date()).toISOString(),
+    customerId: job.customerId ?? null,
+    journeyId: job.journeyId ?? null,
+    maxAttempts: job.maxAttempts ?? 8,
+  };
+}
+
+/**
+ * An INSERT, for raw SQL transactions, of the jobs in a jsonb array of `jobRecord`s (`source`:
+ * the SQL expression of the array), skipping dedupe keys already in the outbox, like `enqueue`.
+ */
+export const insertJobsFromJson = (source: string) => `
+INSERT INTO "Job" (id, kind, payload, "dedupeKey", priority, "runAt", "customerId", "journeyId", "maxAttempts", "updatedAt")
+SELECT gen_random_uuid(), j.kind, j.payload, j."dedupeKey", j.priority, j."runAt", j."customerId", j."journeyId", j."maxAttempts", now()
+  FROM jsonb_to_recordset(${source}) AS j(kind text, payload jsonb, "dedupeKey" text, priority int, "runAt" timestamp, "customerId" text, "journeyId" text, "maxAttempts" int)
+ON CONFLICT DO NOTHING`;
+
 export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
   return db.sql<ClaimedJob & Record<string, unknown>>(
     `UPDATE "Job" SET status = 'running', "lockedBy" = $1, attempts = attempts + 1,
