@@ -8,7 +8,10 @@ const RULES: Array<[Intent, RegExp]> = [
     "injection",
     /\b(ignore|disregard|forget)\b.{0,30}\b(instructions?|rules?|prompt|polic(y|ies))\b|\bsystem prompt\b|\byou are now\b|\bpretend\b|\b(another|other|someone else'?s?|different) (customer|user|member|person|account)\b|\bfor free\b|\bwithout pay(ing|ment)?\b|\b(grant|give) me (access|a membership)\b|\bdeveloper mode\b|\badmin(istrator)? (mode|access|token)\b|@[\w-]+\.\w+/i,
   ],
-  ["human", /\b(human|real person|a person|someone real|agent|representative|support team|talk to (someone|somebody|support)|speak (to|with))\b/i],
+  [
+    "human",
+    /\b(human|real person|a person|someone real|agent|representative|support (team|staff)|talk to (someone|somebody|support)|speak (to|with))\b|\b(pass|hand|transfer|escalate|forward)\b.{0,20}\b(someone|somebody|person|team|staff)\b|\bsomeone (on|from) (your|the) team\b/i,
+  ],
   ["resend", /\b(re-?send|send (it|me|the (invite|invitation|link|email))( again)?|another (invite|invitation|link)|new (invite|invitation|link)|invite again)\b/i],
   ["refund", /\b(refund|money back|reimburse)/i],
   ["cancel", /\b(cancel|cancell?ation|end my (membership|subscription)|stop (my )?(membership|subscription|billing))\b/i],
@@ -17,7 +20,7 @@ const RULES: Array<[Intent, RegExp]> = [
     /\b(log ?in|sign ?in|access|get in|locked out|community|circle|invite|invitation|join|space|course|member area)\b|can'?t (get|log|sign)|cannot (get|log|sign)/i,
   ],
   ["billing", /\b(pay|paid|payment|card|declined|charge[ds]?|billing|invoice|receipt|renew(al)?|subscription|plan|price|bill|membership|account|status|active)\b/i],
-  ["greeting", /^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|thanks?( you)?|cheers)\b[\s!.,]*$/i],
+  ["greeting", /^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|thanks?( you)?( so much)?|many thanks|cheers)( there| all| everyone| team)?\b[\s!.,:)]*$/i],
 ];
 
 export function classify(message: string): Intent {

@@ -72,7 +72,10 @@ function describeMembership(view: Extract<GetEntitlementOutput, { found: true }>
         case "canceled":
           return `Your ${name} membership is canceled${entitlement.accessUntil ? ` and ends on ${day(entitlement.accessUntil)}` : ""}; you keep access until then.`;
         case "refunded":
-          return `Your ${name} purchase was refunded, so its access has ended.`;
+          // The record folds disputes into "refunded" (both reverse the payment); the payment says which.
+          return view.latestPayment?.status === "disputed"
+            ? `Your payment for ${name} is disputed with your bank, so its access has ended while the dispute is open.`
+            : `Your ${name} purchase was refunded, so its access has ended.`;
         case "expired":
           return `Your ${name} membership has ended.`;
         default:

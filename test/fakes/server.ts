@@ -104,6 +104,11 @@ export abstract class FakeApiServer<Fault extends FaultMatch & FaultAction> {
     this.latencyMs = 0;
   }
 
+  /** Drops every injected fault that has not fired yet: the provider is back. */
+  recover(): void {
+    this.faults = [];
+  }
+
   fail(fault: Fault): void {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }

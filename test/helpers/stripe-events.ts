@@ -76,7 +76,10 @@ export function newPurchase(overrides: Partial<Purchase> = {}): Purchase {
   };
 }
 
-export function checkoutCompleted(p: Purchase, extra: { created?: number; metadata?: Record<string, string> } = {}) {
+export function checkoutCompleted(
+  p: Purchase,
+  extra: { created?: number; metadata?: Record<string, string>; paymentStatus?: "paid" | "no_payment_required" } = {},
+) {
   return stripeEvent({
     type: "checkout.session.completed",
     created: extra.created ?? p.at,
@@ -84,7 +87,7 @@ export function checkoutCompleted(p: Purchase, extra: { created?: number; metada
       id: nextId("cs"),
       object: "checkout.session",
       mode: "subscription",
-      payment_status: "paid",
+      payment_status: extra.paymentStatus ?? "paid",
       status: "complete",
       customer: p.customerId,
       customer_email: null,

@@ -1,0 +1,314 @@
+import type { LanguageModel } from "ai";
+import { createChatHandlers } from "../lib/chat/handler";
+import { signIdentityToken } from "../lib/identity";
+import { createWorker, type Worker } from "../lib/jobs/worker";
+import { createChatRateLimiter } from "../lib/ratelimit";
+import { handlersForFakes } from "../test/helpers/handlers";
+import { startStack, type Stack } from "../test/helpers/stack";
+import {
+  chargeRefunded,
+  checkoutCompleted,
+  customerUpdated,
+  disputeCreated,
+  invoiceEvent,
+  invoicePaymentPaid,
+  newPurchase,
+  subscriptionEvent,
+  type Purchase,
+} from "../test/helpers/stripe-events";
+import type { EndState, PlanKey, Scenario, Settle, Step } from "./scenario";
+import { compareEndState, scoreReply } from "./score";
+
+// Runs one trial of a scenario for real: a fresh database, the fake Circle and Kit over HTTP,
+// the history sent as signed webhooks through the production handlers and applied by the
+// production worker, then the conversation through the production chat handler (its UI
+// message stream read the way the widget reads it), then the end state read back.
+
+export interface ToolCallRecord {
+  tool: string;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+}
+
+export interface TurnRecord {
+  user: string;
+  reply: string;
+  status: number;
+  toolCalls: ToolCallRecord[];
+  failures: string[];
+}
+
+export interface TrialResult {
+  scenario: string;
+  category: string;
+  trial: number;
+  passed: boolean;
+  failures: string[];
+  turns: TurnRecord[];
+  expected: EndState;
+  actual: EndState | null;
+  durationMs: number;
+}
+
+const IDENTITY_SECRET = "eval-identity-secret-0123456789abcdef";
+const PRICE: Record<PlanKey, string> = { community_monthly: "price_demo_community_monthly", masterclass: "price_demo_masterclass" };
+
+class HistoryError extends Error {}
+
+/** Reads an AI SDK UI message stream (server-sent events) into the reply text and tool calls. */
+export async function readUiStream(response: Response): Promise<{ reply: string; toolCalls: ToolCallRecord[] }> {
+  const text = await response.text();
+  const calls = new Map<string, ToolCallRecord>();
+  const blocks: string[] = [];
+  let current: string[] | null = null;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+    const chunk = JSON.parse(line.slice(6)) as Record<string, unknown> & { type: string };
+    switch (chunk.type) {
+      case "text-start":
+        current = [];
+        break;
+      case "text-delta":
+        current?.push(String(chunk.delta));
+        break;
+      case "text-end":
+        if (current) blocks.push(current.join(""));
+        current = null;
+        break;
+      case "tool-input-available":
+        calls.set(String(chunk.toolCallId), { tool: String(chunk.toolName), input: chunk.input });
+        break;
+      case "tool-output-available": {
+        const call = calls.get(String(chunk.toolCallId));
+        if (call) call.output = chunk.output;
+        break;
+      }
+      case "tool-input-error":
+      case "tool-output-error": {
+        const call = calls.get(String(chunk.toolCallId)) ?? { tool: String(chunk.toolName ?? "unknown"), input: chunk.input };
+        call.error = String(chunk.errorText);
+        calls.set(String(chunk.toolCallId), call);
+        break;
+      }
+      case "error":
+        blocks.push(String(chunk.errorText));
+        break;
+    }
+  }
+  return { reply: blocks.join("\n").trim(), toolCalls: [...calls.values()] };
+}
+
+interface TrialContext {
+  stack: Stack;
+  stepWorker: Worker;
+  purchases: Map<string, Purchase>;
+  startedAt: number;
+  /** Events sent, by history step index, for redelivery. */
+  sent: Map<number, { provider: "stripe" | "kit"; body: object }>;
+}
+
+function buildPurchases(scenario: Scenario, startedAt: number): Map<string, Purchase> {
+  const purchases = new Map<string, Purchase>();
+  for (const [key, spec] of Object.entries(scenario.purchases)) {
+    const at = startedAt - (spec.boughtAgo ?? 3_600);
+    const shared = spec.sameCustomerAs ? purchases.get(spec.sameCustomerAs) : undefined;
+    if (spec.sameCustomerAs && !shared) throw new HistoryError(`purchase ${key} names ${spec.sameCustomerAs}, which is not declared before it`);
+    purchases.set(
+      key,
+      newPurchase({
+        email: spec.email,
+        name: spec.name ?? "Sam Member",
+        priceId: PRICE[spec.plan ?? "community_monthly"],
+        at,
+        periodEnd: at + (spec.periodDays ?? 30) * 86_400,
+        ...(shared ? { customerId: shared.customerId } : {}),
+      }),
+    );
+  }
+  return purchases;
+}
+
+function eventFor(ctx: TrialContext, step: Exclude<Step, { kind: "fault" | "settle" | "redeliver" }>): { provider: "stripe" | "kit"; body: object } {
+  const at = (offset: number | undefined) => (offset === undefined ? undefined : ctx.startedAt + offset);
+  if (step.kind === "kit_unsubscribed") {
+    const subscriber = ctx.stack.kit.findSubscriber(step.email);
+    if (!subscriber) throw new HistoryError(`Kit has no subscriber ${step.email} to unsubscribe`);
+    const created = new Date().toISOString();
+    return {
+      provider: "kit",
+      body: { events: [{ id: crypto.randomUUID(), type: "subscriber.unsubscribed", created, data: { subscriber: { id: subscriber.id, email_address: step.email, state: "cancelled" } } }] },
+    };
+  }
+  const p = ctx.purchases.get(step.purchase);
+  if (!p) throw new HistoryError(`step names purchase ${step.purchase}, which the scenario does not declare`);
+  switch (step.kind) {
+    case "checkout":
+      return { provider: "stripe", body: checkoutCompleted(p, { created: at(step.at), paymentStatus: step.paymentStatus }) };
+    case "subscription":
+      return {
+        provider: "stripe",
+        body: subscriptionEvent(p, `customer.subscription.${step.event}`, {
+          created: at(step.at) ?? p.at,
+          status: step.status,
+          cancelAtPeriodEnd: step.cancelAtPeriodEnd,
+          endedAt: at(step.endedAt) ?? null,
+          priceId: step.plan ? PRICE[step.plan] : undefined,
+        }),
+      };
+    case "invoice_paid":
+      return { provider: "stripe", body: invoiceEvent(p, "invoice.paid", { created: at(step.at), invoiceId: step.invoice, priceId: step.plan ? PRICE[step.plan] : undefined }) };
+    case "invoice_failed":
+      return { provider: "stripe", body: invoiceEvent(p, "invoice.payment_failed", { created: at(step.at), invoiceId: step.invoice }) };
+    case "invoice_payment_paid":
+      return { provider: "stripe", body: invoicePaymentPaid(p, { created: at(step.at), invoiceId: step.invoice }) };
+    case "refund":
+      return { provider: "stripe", body: chargeRefunded(p, { created: at(step.at), partial: step.partial }) };
+    case "dispute":
+      return { provider: "stripe", body: disputeCreated(p, { created: at(step.at) }) };
+    case "email_changed":
+      return { provider: "stripe", body: customerUpdated(p, step.email, { created: at(step.at) }) };
+  }
+}
+
+async function dueJobs(ctx: TrialContext, where: string): Promise<number> {
+  const [row] = await ctx.stack.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE status = 'queued' AND "runAt" <= now() AND ${where}`);
+  return row?.n ?? 0;
+}
+
+async function runWorker(ctx: TrialContext, until: Settle) {
+  if (until === "all") return ctx.stack.drain();
+  // One job at a time, highest priority first: the webhook applies run before any side effect.
+  while ((await dueJobs(ctx, `kind = 'lifecycle.apply'`)) > 0) await ctx.stepWorker.runOnce();
+  if (until === "attempted") {
+    while ((await dueJobs(ctx, `attempts = 0`)) > 0) await ctx.stepWorker.runOnce();
+  }
+}
+
+async function runSteps(ctx: TrialContext, steps: Step[], indexBase: number) {
+  let settled = true;
+  for (const [offset, step] of steps.entries()) {
+    if (step.kind === "settle") {
+      await runWorker(ctx, step.until);
+      settled = true;
+      continue;
+    }
+    if (step.kind === "fault") {
+      const fake = step.provider === "circle" ? ctx.stack.circle : ctx.stack.kit;
+      if (step.state === "down") fake.fail({ status: 503, times: 1_000_000 });
+      else fake.recover();
+      continue;
+    }
+    const event = step.kind === "redeliver" ? ctx.sent.get(step.step) : eventFor(ctx, step);
+    if (!event) throw new HistoryError(`redeliver names step ${(step as { step: number }).step}, which sent no event`);
+    if (step.kind !== "redeliver") ctx.sent.set(indexBase + offset, event);
+    const response = event.provider === "stripe" ? await ctx.stack.postStripe(event.body) : await ctx.stack.postKit(event.body);
+    if (response.status !== 200) throw new HistoryError(`history step ${indexBase + offset} (${step.kind}) was answered ${response.status}: ${await response.text()}`);
+    settled = false;
+  }
+  if (!settled) await runWorker(ctx, "all");
+}
+
+async function jobIds(stack: Stack): Promise<Map<string, string>> {
+  const rows = await stack.db.sql<{ id: string; kind: string }>(`SELECT id, kind FROM "Job"`);
+  return new Map(rows.map((row) => [row.id, row.kind]));
+}
+
+async function readEndState(stack: Stack, conversationJobs: Record<string, number>): Promise<EndState> {
+  const planOfGroup = new Map<number, string>();
+  for (const plan of stack.catalog.plans) for (const id of plan.circleAccessGroupIds) planOfGroup.set(id, plan.key);
+  const [customers] = await stack.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Customer"`);
+  const entitlements = await stack.db.sql<{ plan: string; status: string }>(`SELECT "planKey" AS plan, status::text AS status FROM "Entitlement"`);
+  const grants = await stack.db.sql<{ group: number; state: string }>(`SELECT "accessGroupId" AS "group", state::text AS state FROM "AccessGrant"`);
+  const tickets = await stack.db.sql<{ category: string; status: string; journey: string | null; source: "chat" | "system"; notes: number }>(
+    `SELECT t.category, t.status::text AS status, j.kind::text AS journey, t.source::text AS source,
+            (SELECT count(*)::int FROM "TicketNote" n WHERE n."ticketId" = t.id) AS notes
+       FROM "Ticket" t LEFT JOIN "Journey" j ON j.id = t."journeyId"`,
+  );
+  const circle = stack.catalog.plans.flatMap((plan) =>
+    plan.circleAccessGroupIds.flatMap((groupId) => stack.circle.membersOf(groupId).map((email) => ({ plan: plan.key, email }))),
+  );
+  return {
+    customers: customers?.n ?? 0,
+    entitlements,
+    access: grants.map((grant) => ({ plan: planOfGroup.get(grant.group) ?? String(grant.group), state: grant.state })),
+    tickets,
+    circle,
+    conversationJobs,
+  };
+}
+
+export interface TrialOptions {
+  model: LanguageModel;
+}
+
+export async function runTrial(scenario: Scenario, trial: number, options: TrialOptions): Promise<TrialResult> {
+  const started = performance.now();
+  const stack = await startStack();
+  const { url: circleUrl } = await stack.circle.start();
+  const { url: kitUrl } = await stack.kit.start();
+  const stepWorker = createWorker({
+    db: stack.db,
+    handlers: handlersForFakes({ db: stack.db, catalog: stack.catalog, circleUrl, kitUrl, timeoutMs: 300 }),
+    concurrency: 1,
+    backoff: { baseMs: 20, capMs: 200 },
+  });
+  const startedAt = Math.floor(Date.now() / 1000);
+  const turns: TurnRecord[] = [];
+  const failures: string[] = [];
+  let actual: EndState | null = null;
+  try {
+    const ctx: TrialContext = { stack, stepWorker, purchases: buildPurchases(scenario, startedAt), startedAt, sent: new Map() };
+    await runSteps(ctx, scenario.history, 0);
+
+    const chat = createChatHandlers({
+      db: stack.db,
+      catalog: stack.catalog,
+      identitySecret: IDENTITY_SECRET,
+      rateLimiter: createChatRateLimiter({ kind: "memory" }),
+      model: options.model,
+    });
+    const identity = scenario.identity ?? Object.values(scenario.purchases)[0]?.email ?? "nobody@example.com";
+    const token = await signIdentityToken(identity, IDENTITY_SECRET);
+    const conversationId = `eval-${scenario.id}-${trial}`;
+    const conversationJobs: Record<string, number> = {};
+    let stepBase = scenario.history.length;
+    for (const [index, turn] of scenario.turns.entries()) {
+      if (turn.before) {
+        await runSteps(ctx, turn.before, stepBase);
+        stepBase += turn.before.length;
+      }
+      const before = await jobIds(stack);
+      const response = await chat.post(
+        new Request("http://eval/api/chat", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ id: conversationId, messages: [{ id: `${conversationId}-u${index}`, role: "user", parts: [{ type: "text", text: turn.say }] }] }),
+        }),
+      );
+      const { reply, toolCalls } = response.ok ? await readUiStream(response) : { reply: await response.text(), toolCalls: [] };
+      for (const [id, kind] of await jobIds(stack)) if (!before.has(id)) conversationJobs[kind] = (conversationJobs[kind] ?? 0) + 1;
+      const turnFailures = response.status === 200 ? scoreReply(reply, turn) : [`the chat answered ${response.status}`];
+      turns.push({ user: turn.say, reply, status: response.status, toolCalls, failures: turnFailures });
+      failures.push(...turnFailures.map((failure) => `turn ${index + 1}: ${failure}`));
+    }
+    actual = await readEndState(stack, conversationJobs);
+    failures.push(...compareEndState(scenario.expect, actual));
+  } catch (error) {
+    failures.push(`${error instanceof HistoryError ? "history" : "harness"}: ${(error as Error).message}`);
+  } finally {
+    await stepWorker.stop();
+    await stack.stop();
+  }
+  return {
+    scenario: scenario.id,
+    category: scenario.category,
+    trial,
+    passed: failures.length === 0,
+    failures,
+    turns,
+    expected: scenario.expect,
+    actual,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

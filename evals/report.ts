@@ -1,0 +1,103 @@
+import type { TrialResult } from "./harness";
+import { passHatK } from "./score";
+
+// Pure: trial results -> the report's figures (pass^k overall and per category) and its
+// markdown, with every failing trial's transcript and expected/actual end state.
+
+export interface CategoryFigures {
+  category: string;
+  scenarios: number;
+  trials: number;
+  passedTrials: number;
+  passHatK: Record<string, number>;
+}
+
+export interface EvalReport {
+  model: string;
+  database: string;
+  trialsPerScenario: number;
+  ks: number[];
+  startedAt: string;
+  durationSeconds: number;
+  overall: CategoryFigures;
+  categories: CategoryFigures[];
+  failures: TrialResult[];
+}
+
+function figures(category: string, results: TrialResult[], trialsPerScenario: number, ks: number[]): CategoryFigures {
+  const byScenario = new Map<string, { passes: number; trials: number }>();
+  for (const result of results) {
+    const tally = byScenario.get(result.scenario) ?? { passes: 0, trials: 0 };
+    tally.trials += 1;
+    if (result.passed) tally.passes += 1;
+    byScenario.set(result.scenario, tally);
+  }
+  const tasks = [...byScenario.values()];
+  for (const task of tasks) {
+    if (task.trials !== trialsPerScenario) throw new Error(`a scenario in ${category} ran ${task.trials} trials, not ${trialsPerScenario}`);
+  }
+  return {
+    category,
+    scenarios: tasks.length,
+    trials: results.length,
+    passedTrials: results.filter((result) => result.passed).length,
+    passHatK: Object.fromEntries(ks.map((k) => [`pass^${k}`, passHatK(tasks, k)])),
+  };
+}
+
+export function buildReport(
+  results: TrialResult[],
+  meta: { model: string; database: string; trialsPerScenario: number; ks: number[]; startedAt: string; durationSeconds: number },
+): EvalReport {
+  const categories = [...new Set(results.map((result) => result.category))].sort();
+  return {
+    ...meta,
+    overall: figures("all", results, meta.trialsPerScenario, meta.ks),
+    categories: categories.map((category) =>
+      figures(
+        category,
+        results.filter((result) => result.category === category),
+        meta.trialsPerScenario,
+        meta.ks,
+      ),
+    ),
+    failures: results.filter((result) => !result.passed).sort((a, b) => a.scenario.localeCompare(b.scenario) || a.trial - b.trial),
+  };
+}
+
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+const fence = (text: string) => "```\n" + text.replace(/```/g, "ʼʼʼ") + "\n```";
+
+export function renderMarkdown(report: EvalReport): string {
+  const kHeads = report.ks.map((k) => `pass^${k}`);
+  const row = (figures: CategoryFigures) =>
+    `| ${figures.category} | ${figures.scenarios} | ${figures.passedTrials}/${figures.trials} | ${kHeads.map((key) => percent(figures.passHatK[key] ?? 0)).join(" | ")} |`;
+  const lines = [
+    "# Eval report",
+    "",
+    `Model: ${report.model}. Database: ${report.database}. ${report.trialsPerScenario} trials per scenario. Started ${report.startedAt}, took ${report.durationSeconds} s.`,
+    "",
+    "A trial passes only when every reply states its required facts, makes none of the forbidden claims,",
+    "and the database ends exactly as expected (customers, entitlements, access, tickets, jobs the conversation enqueued).",
+    "pass^k is the mean over scenarios of C(c,k)/C(n,k) for c passing trials out of n: the chance that k independent runs all pass.",
+    "",
+    `| Category | Scenarios | Trials passed | ${kHeads.join(" | ")} |`,
+    `|---|---|---|${kHeads.map(() => "---").join("|")}|`,
+    ...report.categories.map(row),
+    row(report.overall).replace("| all |", "| **all** |"),
+    "",
+    `## Failures (${report.failures.length})`,
+    "",
+  ];
+  if (report.failures.length === 0) lines.push("None.");
+  for (const failure of report.failures) {
+    lines.push(`### ${failure.scenario}, trial ${failure.trial}`, "", ...failure.failures.map((text) => `- ${text}`), "", "Transcript:", "");
+    for (const turn of failure.turns) {
+      lines.push(`- **Customer:** ${turn.user}`);
+      for (const call of turn.toolCalls) lines.push(`  - tool \`${call.tool}\`(${JSON.stringify(call.input)}) -> ${call.error ? `error: ${call.error}` : JSON.stringify(call.output)}`);
+      lines.push(`- **Bot (${turn.status}):** ${turn.reply}`);
+    }
+    lines.push("", "Expected end state:", "", fence(JSON.stringify(failure.expected, null, 2)), "", "Actual end state:", "", fence(JSON.stringify(failure.actual, null, 2)), "");
+  }
+  return lines.join("\n") + "\n";
+}

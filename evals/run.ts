@@ -1,0 +1,94 @@
+import { fork, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import type { TrialResult } from "./harness";
+import { buildReport, renderMarkdown } from "./report";
+import { scenarios } from "./scenarios";
+import { evalEnv, modelLabel } from "./settings";
+
+// npm run eval [-- --trials 8 --filter refund --workers 2 --out evals --gate]
+// Runs every scenario `trials` times, each trial on a fresh database, spread over one child
+// process per core, and writes report.md and report.json. With --gate it exits non-zero unless
+// every trial passed (the test command runs it that way with the offline model).
+
+const { values } = parseArgs({
+  options: {
+    trials: { type: "string", default: "8" },
+    filter: { type: "string" },
+    workers: { type: "string", default: String(Math.max(1, os.availableParallelism())) },
+    out: { type: "string", default: path.join(import.meta.dirname) },
+    gate: { type: "boolean", default: false },
+  },
+});
+const options = z
+  .object({
+    trials: z.coerce.number().int().min(1).max(64),
+    filter: z.string().optional(),
+    workers: z.coerce.number().int().min(1).max(32),
+    out: z.string().min(1),
+    gate: z.boolean(),
+  })
+  .parse(values);
+
+const selected = scenarios.filter((scenario) => !options.filter || scenario.id.includes(options.filter) || scenario.category === options.filter);
+if (selected.length === 0) {
+  console.error(`no scenario matches ${options.filter}`);
+  process.exit(2);
+}
+const ks = [...new Set([1, 2, 4, 8, options.trials])].filter((k) => k <= options.trials).sort((a, b) => a - b);
+const tasks = selected.flatMap((scenario) => Array.from({ length: options.trials }, (_, trial) => ({ scenario: scenario.id, trial: trial + 1 })));
+const startedAt = new Date();
+console.log(`eval: ${selected.length} scenarios x ${options.trials} trials on ${evalEnv.TEST_DB}, model ${modelLabel}, ${options.workers} workers`);
+
+const results: TrialResult[] = [];
+let next = 0;
+
+function runChild(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = fork(path.join(import.meta.dirname, "trial-worker.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" },
+    });
+    const sendNext = () => {
+      const task = tasks[next++];
+      if (task) child.send(task);
+      else child.send("stop");
+    };
+    child.on("message", (message: TrialResult | "ready") => {
+      if (message !== "ready") {
+        results.push(message);
+        if (!message.passed) console.log(`FAIL ${message.scenario} #${message.trial}: ${message.failures.join("; ")}`);
+        if (results.length % 50 === 0) console.log(`eval: ${results.length}/${tasks.length} trials`);
+      }
+      sendNext();
+    });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`an eval worker exited with code ${code}`))));
+  });
+}
+
+await Promise.all(Array.from({ length: Math.min(options.workers, tasks.length) }, runChild));
+
+const report = buildReport(results, {
+  model: modelLabel,
+  database: evalEnv.TEST_DB === "postgres" ? "PostgreSQL" : "PGlite (embedded)",
+  trialsPerScenario: options.trials,
+  ks,
+  startedAt: startedAt.toISOString(),
+  durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+});
+fs.mkdirSync(options.out, { recursive: true });
+fs.writeFileSync(path.join(options.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+fs.writeFileSync(path.join(options.out, "report.md"), renderMarkdown(report));
+const overall = report.overall;
+console.log(
+  `eval: ${overall.passedTrials}/${overall.trials} trials passed; ${Object.entries(overall.passHatK)
+    .map(([k, value]) => `${k} ${(value * 100).toFixed(1)}%`)
+    .join(", ")}; report in ${path.relative(process.cwd(), path.join(options.out, "report.md"))}`,
+);
+if (options.gate && overall.passedTrials !== overall.trials) {
+  console.error(`eval gate: ${overall.trials - overall.passedTrials} trials failed; the gate needs 100%`);
+  process.exit(1);
+}
