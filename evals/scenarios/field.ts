@@ -72,11 +72,12 @@ export const fieldScenarios: Scenario[] = [
   {
     id: "field--refund-before-purchase-delivered",
     category: "field: refund",
-    description: "Stripe delivered the refund before the purchase it reverses; the record still ends refunded.",
+    description: "Stripe delivered the refund before the purchase it reverses; the record ends refunded and access is never granted.",
     purchases: { main: { email: SAM, boughtAgo: 3 * DAY } },
-    history: [refund({ at: -DAY }), checkout(), invoicePaid(), invoicePaymentPaid()],
+    // Settled after each delivery, so no intermediate fold ever saw the purchase without its refund.
+    history: [refund({ at: -DAY }), settle(), checkout(), settle(), invoicePaid(), settle(), invoicePaymentPaid()],
     turns: [{ say: "what's my billing status?", must: [FACT.refunded], mustNot: [CLAIM.hasAccess, CLAIM.paymentOk] }],
-    expect: state({ circle: [], entitlements: [{ plan: "community_monthly", status: "refunded" }], access: community("revoked") }),
+    expect: state({ circle: [], entitlements: [{ plan: "community_monthly", status: "refunded" }], access: [] }),
   },
   {
     id: "field--partial-refund-keeps-access",

@@ -251,7 +251,9 @@ interface IntentCase {
 const noAccessClaim = (setup: Setup): Claim[] => (setup.access === "active" ? [] : [CLAIM.hasAccess]);
 const stateSpecificClaims = (setup: Setup): Claim[] => [
   ...noAccessClaim(setup),
-  ...(setup.status === "past_due" ? [CLAIM.paymentOk] : []),
+  ...(setup.access === "revoked" ? [CLAIM.keepsAccess] : []),
+  // A trial that needed no payment has no payment to report.
+  ...(setup.status === "past_due" || setup.status === "trialing" ? [CLAIM.paymentOk] : []),
   ...(setup.status === "disputed" ? [CLAIM.wasRefunded] : []),
   ...(setup.status !== "refunded" ? [CLAIM.refundPromised] : []),
 ];

@@ -59,6 +59,7 @@ function turnResults(prompt: LanguageModelV3Prompt, after: number): TurnResults 
 
 function describeMembership(view: Extract<GetEntitlementOutput, { found: true }>): string {
   if (view.entitlements.length === 0) return "I can see your account, but no membership on it yet.";
+  const past = (iso: string | null) => iso !== null && new Date(iso).getTime() <= new Date(view.asOf).getTime();
   return view.entitlements
     .map((entitlement) => {
       const name = entitlement.planName;
@@ -68,6 +69,9 @@ function describeMembership(view: Extract<GetEntitlementOutput, { found: true }>
         case "trialing":
           return `Your ${name} membership is in its trial.`;
         case "past_due":
+          if (past(entitlement.accessUntil)) {
+            return `The last payment for ${name} failed and the retry window ended on ${day(entitlement.accessUntil!)}, so its access has ended. Updating your card and paying the open invoice will restore it.`;
+          }
           return `The last payment for ${name} failed${entitlement.accessUntil ? `; you keep access until ${day(entitlement.accessUntil)} while the card is retried` : ""}. Updating your card will fix it.`;
         case "canceled":
           return `Your ${name} membership is canceled${entitlement.accessUntil ? ` and ends on ${day(entitlement.accessUntil)}` : ""}; you keep access until then.`;
@@ -110,7 +114,11 @@ function describeAccess(view: Extract<GetEntitlementOutput, { found: true }>): s
 }
 
 function describePayment(view: Extract<GetEntitlementOutput, { found: true }>): string {
-  if (!view.latestPayment) return "I don't see a payment on your account yet.";
+  if (!view.latestPayment) {
+    return view.entitlements.some((entitlement) => entitlement.status === "trialing")
+      ? "You haven't been charged anything yet: you're on a free trial."
+      : "I don't see a payment on your account yet.";
+  }
   const { status, at } = view.latestPayment;
   if (status === "paid") return `Your latest payment went through on ${when(at)}.`;
   if (status === "failed") return `Your latest payment failed on ${when(at)}.`;

@@ -31,7 +31,10 @@ export type CanonicalEvent =
       /** The subscription it started, or the session itself for a one-time purchase. */
       sourceId: string;
       oneTime: boolean;
+      /** Access is granted: paid, or nothing to pay (a free trial). */
       paid: boolean;
+      /** Money was taken: false for a trial that needed no payment. */
+      charged: boolean;
       planKey: string | null;
       priceIds: string[];
       paymentLinkId: string | null;

@@ -146,6 +146,12 @@ function markPaid(src: SourceFacts, at: Date) {
   resolveFailure(src, at);
 }
 
+/** A checkout that needed no payment (a free trial): access, but no payment to report. */
+function grantWithoutCharge(src: SourceFacts, at: Date) {
+  src.paid = true;
+  src.firstPaidAt ??= at;
+}
+
 function latestPaidSource(facts: CustomerFacts): SourceFacts | undefined {
   return [...facts.sources.values()]
     .filter((src) => src.paid)
@@ -198,7 +204,8 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
       if (event.identity.name) facts.name ??= event.identity.name;
       const src = source(facts, event.sourceId, event.oneTime, event.at);
       src.planKey ??= planFor(catalog, event);
-      if (event.paid) markPaid(src, event.at);
+      if (event.paid && event.charged) markPaid(src, event.at);
+      else if (event.paid) grantWithoutCharge(src, event.at);
       recordPayment(facts, event.paymentRef, src);
       return facts;
     }

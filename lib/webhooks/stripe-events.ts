@@ -172,6 +172,7 @@ export function normalizeStripeEvent(envelope: StripeEnvelope): NormalizeResult 
             sourceId: !oneTime && session.subscription ? session.subscription : session.id,
             oneTime,
             paid: session.payment_status !== "unpaid",
+            charged: session.payment_status === "paid",
             planKey: session.metadata?.plan ?? null,
             priceIds: session.metadata?.price_id ? [session.metadata.price_id] : [],
             paymentLinkId: session.payment_link ?? null,

@@ -56,6 +56,7 @@ export const checkout = (eventId: string, at: Date, o: Partial<EventOf<"checkout
   sourceId: "sub_1",
   oneTime: false,
   paid: true,
+  charged: o.paid ?? true,
   planKey: null,
   priceIds: ["price_monthly"],
   paymentLinkId: null,

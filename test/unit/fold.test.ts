@@ -130,6 +130,15 @@ describe("lifecycle scenarios: one purchase", () => {
       expected: { status: "trialing", hasAccess: true, accessUntil: day(14) },
     },
     {
+      name: "trial checkout that needed no payment -> trialing, and no payment to report",
+      events: [
+        checkout("e1", day(0), { paid: true, charged: false }),
+        subscription("e2", day(0), { status: "trialing", currentPeriodEnd: day(14) }),
+      ],
+      now: day(1),
+      expected: { status: "trialing", hasAccess: true, accessUntil: day(14), lastPaymentAt: null, lastPaymentStatus: null },
+    },
+    {
       name: "payment failed, inside the grace window -> past_due with access",
       events: renewalFails(),
       now: day(32),
