@@ -7,6 +7,7 @@ import type { PlanCatalog } from "../lifecycle/catalog";
 import { applyWebhookEvent, recheckCustomer } from "../lifecycle/engine";
 import type { ClaimedJob } from "./queue";
 import type { RequestBudget } from "./budget";
+import type { EmailStatus, TagState } from "../generated/prisma/enums";
 
 // One handler per job kind. Each checks before it acts: a job whose row has moved on to a
 // newer version does nothing, and each provider call is idempotent, so running a job twice
@@ -60,26 +61,45 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
   const circleCall = <T>(call: () => Promise<T>) => guarded(deps.circleBudget, call, pauseMs);
   const kitCall = <T>(call: () => Promise<T>) => guarded(deps.kitBudget, call, pauseMs);
 
-  const grantRow = (customerId: string, accessGroupId: number) =>
-    db.prisma.accessGrant.findUnique({
-      where: { customerId_accessGroupId: { customerId, accessGroupId } },
-      include: { customer: { select: { email: true, name: true } } },
-    });
-  const tagRow = (customerId: string, tagId: number) =>
-    db.prisma.emailTagState.findUnique({
-      where: { customerId_tagId: { customerId, tagId } },
-      include: { customer: { select: { email: true, name: true, emailStatus: true } } },
-    });
-
-  async function ensureKitSubscriber(customerId: string, email: string, name: string | null) {
-    const ref = await db.prisma.externalRef.findFirst({ where: { customerId, provider: "kit" } });
-    if (ref) return;
-    const subscriber = await kitCall(() => kit.upsertSubscriber({ email, firstName: name?.split(" ")[0] }));
-    await db.prisma.externalRef.createMany({
-      data: [{ provider: "kit", externalId: String(subscriber.id), customerId }],
-      skipDuplicates: true,
-    });
-  }
+  // Each job reads its row, the customer and whether the provider knows them in one statement.
+  const grantRow = async (customerId: string, accessGroupId: number) =>
+    (
+      await db.sql<{ id: string; version: number; memberEmail: string | null; email: string; name: string | null; knownInCircle: boolean }>(
+        `SELECT grant_row.id, grant_row.version, grant_row."memberEmail", customer.email, customer.name,
+                EXISTS (SELECT 1 FROM "ExternalRef" WHERE "customerId" = customer.id AND provider = 'circle') AS "knownInCircle"
+           FROM "AccessGrant" grant_row JOIN "Customer" customer ON customer.id = grant_row."customerId"
+          WHERE grant_row."customerId" = $1 AND grant_row."accessGroupId" = $2`,
+        [customerId, accessGroupId],
+        { prepare: "job_grant_row" },
+      )
+    )[0];
+  const tagRow = async (customerId: string, tagId: number) =>
+    (
+      await db.sql<{ id: string; version: number; email: string; name: string | null; emailStatus: EmailStatus; knownInKit: boolean }>(
+        `SELECT tag.id, tag.version, customer.email, customer.name, customer."emailStatus"::text AS "emailStatus",
+                EXISTS (SELECT 1 FROM "ExternalRef" WHERE "customerId" = customer.id AND provider = 'kit') AS "knownInKit"
+           FROM "EmailTagState" tag JOIN "Customer" customer ON customer.id = tag."customerId"
+          WHERE tag."customerId" = $1 AND tag."tagId" = $2`,
+        [customerId, tagId],
+        { prepare: "job_tag_row" },
+      )
+    )[0];
+  const linkRef = (provider: "circle" | "kit", externalId: string, customerId: string) =>
+    db.sql(
+      `INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), $1::"Provider", $2, $3)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [provider, externalId, customerId],
+      { prepare: "job_link_ref" },
+    );
+  /** Settles the tag row this job's version serves (a newer decision keeps its row); a call that went through is the last sync. */
+  const settleTag = (id: string, version: number, state: TagState, lastError: string | null) =>
+    db.sql(
+      `UPDATE "EmailTagState" SET state = $3::"TagState", "lastError" = $4,
+              "syncedAt" = CASE WHEN $4::text IS NULL THEN now() ELSE "syncedAt" END, "updatedAt" = now()
+        WHERE id = $1 AND version = $2 RETURNING id`,
+      [id, version, state, lastError],
+      { prepare: "job_settle_tag" },
+    );
 
   return {
     "lifecycle.apply": {
@@ -106,24 +126,24 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
         const grant = await grantRow(customerId, accessGroupId);
         if (!grant || grant.version !== version) return;
-        const email = grant.customer.email;
-        const known = await db.prisma.externalRef.findFirst({ where: { customerId, provider: "circle" }, select: { externalId: true } });
+        const email = grant.email;
         // Someone we never saw in Circle is most likely new: create first (an address Circle
         // already knows comes back as that member), and search only for known members.
-        const existing = known ? await circleCall(() => circle.findMemberByEmail(email)) : null;
+        const existing = grant.knownInCircle ? await circleCall(() => circle.findMemberByEmail(email)) : null;
         let member = existing;
         if (existing) await circleCall(() => circle.addToAccessGroup(accessGroupId, email));
-        else member = await circleCall(() => circle.createMember({ email, name: grant.customer.name ?? undefined, accessGroupIds: [accessGroupId] }));
+        else member = await circleCall(() => circle.createMember({ email, name: grant.name ?? undefined, accessGroupIds: [accessGroupId] }));
         if (!member) return;
-        await db.prisma.accessGrant.updateMany({
-          where: { id: grant.id, version },
-          // A member who existed can use the group now; a new one has an invitation to accept.
-          data: { state: existing ? "active" : "invited", circleMemberId: String(member.id), memberEmail: email, lastError: null },
-        });
-        await db.prisma.externalRef.createMany({
-          data: [{ provider: "circle", externalId: String(member.id), customerId }],
-          skipDuplicates: true,
-        });
+        // A member who existed can use the group now; a new one has an invitation to accept.
+        await db.sql(
+          `WITH granted AS (
+             UPDATE "AccessGrant" SET state = $3::"AccessState", "circleMemberId" = $4, "memberEmail" = $5, "lastError" = NULL, "updatedAt" = now()
+              WHERE id = $1 AND version = $2)
+           INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), 'circle', $4, $6)
+           ON CONFLICT DO NOTHING RETURNING id`,
+          [grant.id, version, existing ? "active" : "invited", String(member.id), email, customerId],
+          { prepare: "job_grant_done" },
+        );
       },
       async onDead(job, error) {
         const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
@@ -139,9 +159,12 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
         const grant = await grantRow(customerId, accessGroupId);
         if (!grant || grant.version !== version) return;
-        const email = grant.memberEmail ?? grant.customer.email;
-        await circleCall(() => circle.removeFromAccessGroup(accessGroupId, email));
-        await db.prisma.accessGrant.updateMany({ where: { id: grant.id, version }, data: { state: "revoked", lastError: null } });
+        await circleCall(() => circle.removeFromAccessGroup(accessGroupId, grant.memberEmail ?? grant.email));
+        await db.sql(
+          `UPDATE "AccessGrant" SET state = 'revoked', "lastError" = NULL, "updatedAt" = now() WHERE id = $1 AND version = $2 RETURNING id`,
+          [grant.id, version],
+          { prepare: "job_revoke_done" },
+        );
       },
       async onDead(job, error) {
         const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
@@ -157,17 +180,17 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         const { customerId, tagId, version } = tagPayload.parse(job.payload);
         const tag = await tagRow(customerId, tagId);
         if (!tag || tag.version !== version) return;
-        if (tag.customer.emailStatus !== "active") {
+        if (tag.emailStatus !== "active") {
           // Tagging would re-subscribe someone who left the list: never do that.
-          await db.prisma.emailTagState.updateMany({
-            where: { id: tag.id, version },
-            data: { state: "failed", lastError: `not tagged: subscriber is ${tag.customer.emailStatus} in Kit` },
-          });
+          await settleTag(tag.id, version, "failed", `not tagged: subscriber is ${tag.emailStatus} in Kit`);
           return;
         }
-        await ensureKitSubscriber(customerId, tag.customer.email, tag.customer.name);
-        await kitCall(() => kit.tagByEmail(tagId, tag.customer.email));
-        await db.prisma.emailTagState.updateMany({ where: { id: tag.id, version }, data: { state: "applied", syncedAt: new Date(), lastError: null } });
+        if (!tag.knownInKit) {
+          const subscriber = await kitCall(() => kit.upsertSubscriber({ email: tag.email, firstName: tag.name?.split(" ")[0] }));
+          await linkRef("kit", String(subscriber.id), customerId);
+        }
+        await kitCall(() => kit.tagByEmail(tagId, tag.email));
+        await settleTag(tag.id, version, "applied", null);
       },
       async onDead(job, error) {
         const { customerId, tagId, version } = tagPayload.parse(job.payload);
@@ -180,8 +203,8 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         const { customerId, tagId, version } = tagPayload.parse(job.payload);
         const tag = await tagRow(customerId, tagId);
         if (!tag || tag.version !== version) return;
-        await kitCall(() => kit.untagByEmail(tagId, tag.customer.email));
-        await db.prisma.emailTagState.updateMany({ where: { id: tag.id, version }, data: { state: "removed", syncedAt: new Date(), lastError: null } });
+        await kitCall(() => kit.untagByEmail(tagId, tag.email));
+        await settleTag(tag.id, version, "removed", null);
       },
       async onDead(job, error) {
         const { customerId, tagId, version } = tagPayload.parse(job.payload);

@@ -83,18 +83,21 @@ SELECT gen_random_uuid(), j.kind, j.payload, j."dedupeKey", j.priority, j."runAt
   FROM jsonb_to_recordset(${source}) AS j(kind text, payload jsonb, "dedupeKey" text, priority int, "runAt" timestamp, "customerId" text, "journeyId" text, "maxAttempts" int)
 ON CONFLICT DO NOTHING`;
 
-export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+/** Claims due jobs, except those of `pausedProviders` (kinds "<provider>.*"), whose request budget is known to be spent. */
+export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number, pausedProviders: string[] = []): Promise<ClaimedJob[]> {
   return db.sql<ClaimedJob & Record<string, unknown>>(
     `UPDATE "Job" SET status = 'running', "lockedBy" = $1, attempts = attempts + 1,
         "leaseUntil" = now() + make_interval(secs => $2::double precision / 1000), "updatedAt" = now()
       WHERE id IN (
         SELECT id FROM "Job"
-         WHERE (status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now())
+         WHERE ((status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now()))
+           AND split_part(kind, '.', 1) <> ALL($4::text[])
          ORDER BY priority, "runAt"
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "customerId"`,
-    [workerId, leaseMs, limit],
+    [workerId, leaseMs, limit, pausedProviders],
+    { prepare: "job_claim" },
   );
 }
 

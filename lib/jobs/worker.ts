@@ -63,6 +63,14 @@ export function createWorker(options: WorkerOptions): Worker {
   let running = false;
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
+  // Providers whose budget ran out, until it reopens: their jobs stay queued instead of each
+  // being claimed only to be put back.
+  const pausedUntil = new Map<string, number>();
+  const claim = (limit: number) => {
+    const now = Date.now();
+    const paused = [...pausedUntil].filter(([, until]) => until > now).map(([provider]) => provider);
+    return claimJobs(db, workerId, limit, leaseMs, paused);
+  };
 
   async function settle(job: ClaimedJob) {
     const handler = handlers[job.kind];
@@ -78,6 +86,7 @@ export function createWorker(options: WorkerOptions): Worker {
         // Waiting for our own budget is not a failed attempt; the provider's other queued jobs
         // wait for the same reopening instead of each being claimed to find out.
         const reopensAt = new Date(Date.now() + error.retryAfterMs);
+        pausedUntil.set(error.provider, reopensAt.getTime());
         await rescheduleJob(db, job.id, workerId, reopensAt, message, { refundAttempt: true });
         await deferProviderJobs(db, error.provider, reopensAt);
         options.onSettled?.(job, "retry");
@@ -99,7 +108,7 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   async function runOnce(): Promise<number> {
-    const jobs = await claimJobs(db, workerId, concurrency, leaseMs);
+    const jobs = await claim(concurrency);
     await Promise.all(jobs.map(settle));
     return jobs.length;
   }
@@ -124,7 +133,7 @@ export function createWorker(options: WorkerOptions): Worker {
       let claimed = 0;
       if (free > 0) {
         try {
-          const jobs = await claimJobs(db, workerId, free, leaseMs);
+          const jobs = await claim(free);
           claimed = jobs.length;
           for (const job of jobs) {
             const settling: Promise<void> = settle(job).finally(() => {
