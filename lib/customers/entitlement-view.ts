@@ -1,5 +1,5 @@
-import type { Database } from "../db";
-import { findCustomerId } from "./record";
+import type { Database, Row } from "../db";
+import { customerIdByIdentity, identityParams } from "./record";
 
 // What the chat may know about the verified customer, read fresh at every call: their
 // entitlements, access per community group with a plain reason when it failed, the latest
@@ -36,6 +36,48 @@ function plainProblem(state: string, lastError: string | null): string | null {
 /** The ticket reference customers see: short, and not the database id. */
 export const ticketReference = (ticketId: string) => `T-${ticketId.replace(/-/g, "").slice(0, 8).toUpperCase()}`;
 
+// The customer and the four parts of the view in one round trip; times as epoch milliseconds
+// (the columns hold UTC), rows already filtered and in the order the view lists them.
+const VIEW_SQL = `
+WITH customer AS (SELECT ${customerIdByIdentity("$1", "$2")} AS id)
+SELECT
+  customer.id AS "customerId",
+  (SELECT COALESCE(json_agg(json_build_object(
+      'planKey', "planKey", 'status', status, 'accessUntil', ${epochMs('"accessUntil"')}, 'cancelAtPeriodEnd', "cancelAtPeriodEnd",
+      'lastPaymentAt', ${epochMs('"lastPaymentAt"')}, 'lastPaymentStatus', "lastPaymentStatus") ORDER BY "updatedAt" DESC), '[]')
+     FROM "Entitlement" WHERE "customerId" = customer.id) AS entitlements,
+  (SELECT COALESCE(json_agg(json_build_object(
+      'accessGroupId', "accessGroupId", 'state', state, 'updatedAt', ${epochMs('"updatedAt"')}, 'lastError', "lastError") ORDER BY "accessGroupId"), '[]')
+     FROM "AccessGrant" WHERE "customerId" = customer.id) AS grants,
+  (SELECT COALESCE(json_agg(json_build_object(
+      'kind', kind, 'status', status, 'attempts', attempts, 'runAt', ${epochMs('"runAt"')}, 'createdAt', ${epochMs('"createdAt"')}) ORDER BY "createdAt"), '[]')
+     FROM "Job" WHERE "customerId" = customer.id AND status IN ('queued', 'running') AND kind = ANY($3::text[])) AS jobs,
+  (SELECT COALESCE(json_agg(json_build_object(
+      'id', id, 'category', category, 'status', status, 'createdAt', ${epochMs('"createdAt"')}) ORDER BY "createdAt" DESC), '[]')
+     FROM "Ticket" WHERE "customerId" = customer.id AND status IN ('open', 'pending')) AS tickets
+FROM customer`;
+
+function epochMs(column: string) {
+  return `round(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
+}
+
+interface ViewRows {
+  customerId: string | null;
+  entitlements: Array<{
+    planKey: string;
+    status: string;
+    accessUntil: number | null;
+    cancelAtPeriodEnd: boolean;
+    lastPaymentAt: number | null;
+    lastPaymentStatus: string | null;
+  }>;
+  grants: Array<{ accessGroupId: number; state: string; updatedAt: number; lastError: string | null }>;
+  jobs: Array<{ kind: string; status: string; attempts: number; runAt: number; createdAt: number }>;
+  tickets: Array<{ id: string; category: string; status: string; createdAt: number }>;
+}
+
+const iso = (epochMs: number) => new Date(epochMs).toISOString();
+
 export async function readEntitlementView(
   db: Database,
   identity: string,
@@ -44,20 +86,12 @@ export async function readEntitlementView(
   now = new Date(),
 ): Promise<EntitlementLookup> {
   const asOf = now.toISOString();
-  const customerId = await findCustomerId(db, identity);
-  if (!customerId) return { found: false, asOf };
-  const [entitlements, grants, jobs, tickets] = await Promise.all([
-    db.prisma.entitlement.findMany({ where: { customerId }, orderBy: { updatedAt: "desc" } }),
-    db.prisma.accessGrant.findMany({ where: { customerId }, orderBy: { accessGroupId: "asc" } }),
-    db.prisma.job.findMany({
-      where: { customerId, status: { in: ["queued", "running"] }, kind: { in: Object.keys(WORK_LABEL) } },
-      orderBy: { createdAt: "asc" },
-    }),
-    db.prisma.ticket.findMany({ where: { customerId, status: { in: ["open", "pending"] } }, orderBy: { createdAt: "desc" } }),
-  ]);
+  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), Object.keys(WORK_LABEL)], { prepare: "entitlement_view" });
+  if (!row?.customerId) return { found: false, asOf };
+  const { entitlements, grants, jobs, tickets } = row;
   const latest = entitlements
-    .filter((entitlement) => entitlement.lastPaymentAt)
-    .sort((a, b) => b.lastPaymentAt!.getTime() - a.lastPaymentAt!.getTime())[0];
+    .filter((entitlement) => entitlement.lastPaymentAt !== null)
+    .sort((a, b) => b.lastPaymentAt! - a.lastPaymentAt!)[0];
   return {
     found: true,
     asOf,
@@ -65,29 +99,29 @@ export async function readEntitlementView(
       plan: entitlement.planKey,
       planName: planNames.get(entitlement.planKey) ?? entitlement.planKey,
       status: entitlement.status,
-      accessUntil: entitlement.accessUntil?.toISOString() ?? null,
+      accessUntil: entitlement.accessUntil === null ? null : iso(entitlement.accessUntil),
       cancelAtPeriodEnd: entitlement.cancelAtPeriodEnd,
     })),
     access: grants.map((grant) => ({
       group: groupNames.get(grant.accessGroupId) ?? "the community",
       state: grant.state,
-      since: grant.updatedAt.toISOString(),
+      since: iso(grant.updatedAt),
       problem: plainProblem(grant.state, grant.lastError),
     })),
-    latestPayment: latest ? { status: latest.lastPaymentStatus ?? "unknown", at: latest.lastPaymentAt!.toISOString() } : null,
+    latestPayment: latest ? { status: latest.lastPaymentStatus ?? "unknown", at: iso(latest.lastPaymentAt!) } : null,
     pendingWork: jobs
       // Scheduled work (a recheck at period end) is not something the customer is waiting for.
-      .filter((job) => job.runAt.getTime() <= now.getTime() + 60_000 || job.attempts > 0)
+      .filter((job) => job.runAt <= now.getTime() + 60_000 || job.attempts > 0)
       .map((job) => ({
         what: WORK_LABEL[job.kind] ?? "background work",
         state: job.status === "running" ? ("running" as const) : job.attempts > 0 ? ("retrying" as const) : ("queued" as const),
-        ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt.getTime()) / 1000)),
+        ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt) / 1000)),
       })),
     openTickets: tickets.map((ticket) => ({
       reference: ticketReference(ticket.id),
       category: ticket.category,
       status: ticket.status,
-      openedAt: ticket.createdAt.toISOString(),
+      openedAt: iso(ticket.createdAt),
     })),
   };
 }

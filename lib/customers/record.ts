@@ -6,10 +6,23 @@ import { normalizeEmail } from "../lifecycle/events";
 
 export type CustomerRecord = NonNullable<Awaited<ReturnType<typeof getCustomerRecord>>>;
 
+/**
+ * A customer is named by a verified identity: a normalized email, or a record id. These are the
+ * two parameters of `customerIdByIdentity`; the one that does not apply is null and matches nothing.
+ */
+export function identityParams(emailOrId: string): [email: string | null, id: string | null] {
+  return emailOrId.includes("@") ? [normalizeEmail(emailOrId), null] : [null, emailOrId];
+}
+
+/** A scalar subquery for the customer id, given the positions of `identityParams` (e.g. "$1", "$2"). */
+export const customerIdByIdentity = (emailParam: string, idParam: string) =>
+  `(SELECT id FROM "Customer" WHERE email = ${emailParam} OR id = ${idParam})`;
+
 export async function findCustomerId(db: Database, emailOrId: string): Promise<string | null> {
-  const key = emailOrId.includes("@") ? { email: normalizeEmail(emailOrId) } : { id: emailOrId };
-  const customer = await db.prisma.customer.findUnique({ where: key, select: { id: true } });
-  return customer?.id ?? null;
+  const [row] = await db.sql<{ id: string | null }>(`SELECT ${customerIdByIdentity("$1", "$2")} AS id`, identityParams(emailOrId), {
+    prepare: "customer_id_by_identity",
+  });
+  return row?.id ?? null;
 }
 
 export async function getCustomerRecord(db: Database, customerId: string) {
