@@ -99,7 +99,7 @@ function describeAccess(view: Extract<GetEntitlementOutput, { found: true }>): s
           return `Your access to the ${grant.group} is being set up: the invite is ${work?.state === "retrying" ? "being retried" : "queued"} and should arrive within a few minutes.`;
         }
         case "invited":
-          return `An invitation to the ${grant.group} was sent to the email address you're signed in with on ${when(grant.since)}. Please check your spam folder; I can send it again if you need.`;
+          return `An invitation to the ${grant.group} was sent on ${when(grant.since)} to the email address of your purchase. Please check your spam folder; I can send it again if you need.`;
         case "active":
           return `You have access to the ${grant.group}.`;
         case "revoked":
