@@ -49,7 +49,7 @@ export interface RequestBudget {
 export function createRequestBudget(db: Database, key: string, limits: BudgetLimits): RequestBudget {
   return {
     async take() {
-      const [row] = await db.sql<{ used: number; windowLeftMs: number; blockedMs: number }>(TAKE_SQL, [key, limits.windowMs]);
+      const [row] = await db.sql<{ used: number; windowLeftMs: number; blockedMs: number }>(TAKE_SQL, [key, limits.windowMs], { prepare: "budget_take" });
       if (!row) throw new Error("request budget: no row returned");
       if (row.blockedMs > 0) throw new BudgetExhaustedError(key, Math.ceil(row.blockedMs));
       if (row.used > limits.limit) throw new BudgetExhaustedError(key, Math.max(1, Math.ceil(row.windowLeftMs)));

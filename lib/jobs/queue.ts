@@ -107,6 +107,7 @@ export async function completeJob(db: Database, jobId: string, workerId: string)
     `UPDATE "Job" SET status = 'succeeded', "finishedAt" = now(), "leaseUntil" = NULL, "lastError" = NULL, "updatedAt" = now()
       WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
     [jobId, workerId],
+    { prepare: "job_complete" },
   );
   return rows.length > 0;
 }
@@ -124,6 +125,7 @@ export async function rescheduleJob(
         attempts = attempts - $5, "updatedAt" = now()
       WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
     [jobId, workerId, runAt, lastError.slice(0, 2000), options.refundAttempt ? 1 : 0],
+    { prepare: "job_reschedule" },
   );
   return rows.length > 0;
 }

@@ -58,8 +58,11 @@ async function lockIdentity(tx: Session, keys: string[]) {
   );
 }
 
+const customerLockKey = (customerId: string) => `customer:${customerId}`;
+
 // Who the event is about: the customer that adopted it already, else the holder of one of its
 // external ids, else of its email; a Stripe event naming nobody known creates its customer.
+// The customer's own lock (customerLockKey) is taken last, so every later statement runs under it.
 const RESOLVE_SQL = `
 WITH found AS (
   SELECT COALESCE(
@@ -72,8 +75,10 @@ WITH found AS (
   SELECT gen_random_uuid(), $4, $5, now() WHERE $6::boolean AND $4::text IS NOT NULL AND (SELECT id FROM found) IS NULL
   RETURNING id
 )
-SELECT COALESCE((SELECT id FROM found), (SELECT id FROM created)) AS id`;
+SELECT id, pg_advisory_xact_lock(hashtextextended('customer:' || id, 0))::text AS locked
+  FROM (SELECT COALESCE((SELECT id FROM found), (SELECT id FROM created)) AS id) AS resolved`;
 
+/** The event's customer, locked; null when nobody is identified. */
 async function resolveCustomer(tx: Session, ledgerId: string, event: CanonicalEvent): Promise<string | null> {
   const refs = refsOf(event);
   // Kit tells us about the whole mailing list; only Stripe makes someone a customer.
@@ -476,7 +481,6 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
       ]);
       return { outcome: "waiting" as const, reason: "customer not identified yet" };
     }
-    await lockIdentity(tx, [`customer:${customerId}`]);
     await linkRefs(tx, customerId, event);
     const intents = await refold(tx, customerId, ledgerId, catalog, now, row.eventId);
     return { outcome: "applied" as const, customerId, intents };
@@ -486,7 +490,7 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
 /** Re-derives a customer's record with no new event: time-based transitions. */
 export async function recheckCustomer(db: Database, catalog: PlanCatalog, customerId: string, now = new Date()): Promise<Intent[]> {
   return db.transaction(async (tx) => {
-    await lockIdentity(tx, [`customer:${customerId}`]);
+    await lockIdentity(tx, [customerLockKey(customerId)]);
     return refold(tx, customerId, null, catalog, now, `recheck:${now.toISOString()}`);
   });
 }
