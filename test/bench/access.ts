@@ -1,7 +1,13 @@
+import fs from "node:fs";
+import path from "node:path";
 import { Pool } from "undici";
-import type { FakeCircle } from "../fakes/circle";
+import type { Database } from "../../lib/db";
+import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
+import { createFakeKit, FAKE_KIT_API_KEY } from "../fakes/kit";
 import { newPurchase } from "../helpers/stripe-events";
+import { cleanups, fmt, ms, quiet } from "./common";
 import { ErrorTally, latencySummary, postEvent, signedCheckout, type Latency } from "./load";
+import { startCpuMeter, type Child } from "./processes";
 
 // Payment to access: purchases sent at a steady rate (open loop: the schedule does not wait
 // for answers), each timed from the moment its webhook is sent to the moment the fake
@@ -68,4 +74,112 @@ export async function paymentToAccess(options: AccessOptions): Promise<AccessRes
     return granted === undefined ? [] : [granted - at];
   });
   return { sent: sentAt.size, granted: latencies.length, latency: latencySummary(latencies), errors };
+}
+
+export interface AccessRunOptions {
+  db: Database;
+  databaseUrl: string;
+  ingestOrigin: string;
+  secret: string;
+  /** A folder for the plan catalog file. */
+  tmp: string;
+  /** Starts a child process and stops it at cleanup. */
+  start: (name: string, args: string[], env: Record<string, string>) => Child;
+  purchases: number;
+  perSecond: number;
+  workerConcurrency: number;
+  circleLatencyMs: number;
+  settleS: number;
+  quietWaitS: number;
+}
+
+/**
+ * Payment to access through the product's worker process (npm run worker) against fake Circle
+ * and Kit, with purchases sent to the ingest server at `ingestOrigin`; prints and returns the
+ * figures, what became of the jobs, and the CPU the run took.
+ */
+export async function accessRun(options: AccessRunOptions) {
+  const { db, databaseUrl, ingestOrigin, secret, tmp, start } = options;
+  const circle = createFakeCircle();
+  const kit = createFakeKit();
+  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
+  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
+  circle.latencyMs = options.circleLatencyMs;
+  const group = circle.addAccessGroup("Community");
+  const tag = (name: string) => kit.addTag(name);
+  const catalogFile = path.join(tmp, "plan-catalog.json");
+  fs.writeFileSync(
+    catalogFile,
+    JSON.stringify({
+      version: 1,
+      promotionalTagIds: [tag("promotions")],
+      plans: [
+        {
+          key: "community_monthly",
+          name: "Community (monthly)",
+          stripePriceIds: [newPurchase().priceId],
+          circleAccessGroupIds: [group],
+          kitTagIds: { active: [tag("paid_active")], onboarding: [tag("onboarding")], pastDue: [tag("payment_failed")], canceled: [tag("offboarding")], refunded: [tag("refunded")] },
+        },
+      ],
+    }),
+  );
+
+  // The throughput cells left their events queued; the worker must start from an empty outbox.
+  await db.script(`TRUNCATE "Job", "WebhookEvent"`);
+  // The product's worker process (npm run worker); at info it logs its start and nothing per job.
+  const worker = start("worker", ["--import", "tsx", "scripts/worker.ts"], {
+    DATABASE_URL: databaseUrl,
+    APP_MODE: "demo",
+    LOG_LEVEL: "info",
+    STRIPE_WEBHOOK_SECRET: secret,
+    KIT_WEBHOOK_SECRET: "bench-kit-webhook-secret",
+    CIRCLE_API_URL: circleServer.url,
+    CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
+    KIT_API_URL: kitServer.url,
+    KIT_API_KEY: FAKE_KIT_API_KEY,
+    PLAN_CATALOG: catalogFile,
+    WORKER_CONCURRENCY: String(options.workerConcurrency),
+  });
+  await worker.waitForLine(/worker started/, 60_000);
+
+  await quiet(options.quietWaitS);
+  const meter = startCpuMeter(worker.pid);
+  const startedAt = performance.now();
+  const result = await paymentToAccess({
+    origin: ingestOrigin,
+    path: "/api/webhooks/stripe",
+    secret,
+    purchases: options.purchases,
+    perSecond: options.perSecond,
+    settleMs: options.settleS * 1000,
+    circle,
+    accessGroupId: group,
+  });
+  const cpu = meter.stop();
+  const seconds = (performance.now() - startedAt) / 1000;
+  await worker.stop();
+  // Where the time went: each job from enqueued to finished (queue wait + run), by kind.
+  const jobs = await db.sql<{ kind: string; status: string; n: number; attempts: number; p50: number | null; p95: number | null }>(
+    `SELECT kind, status::text AS status, count(*)::int AS n, sum(attempts)::int AS attempts,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ("finishedAt" - "createdAt")) * 1000) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ("finishedAt" - "createdAt")) * 1000) AS p95
+       FROM "Job" GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const jobSummary = jobs
+    .map((row) => `${row.kind} ${row.status} ${row.n} (${row.attempts} attempts${row.p50 === null ? "" : `, enqueued to finished p50 ${ms(row.p50)} / p95 ${ms(row.p95 ?? Number.NaN)} ms`})`)
+    .join("; ");
+  const circleRequests = circle.requests().length;
+  console.log(
+    `  ${result.granted}/${result.sent} granted: p50 ${ms(result.latency.p50)} / p95 ${ms(result.latency.p95)} / max ${ms(result.latency.max)} ms; ` +
+      `ack errors ${result.errors.count}${result.errors.count ? ` (${result.errors.describe()})` : ""}`,
+  );
+  // % of one core over the run, as CPU milliseconds per purchase sent.
+  const perPurchase = (percent: number) => fmt((10 * percent * seconds) / result.sent, 1);
+  const cpuLine =
+    `machine ${fmt(cpu.machine)}%: bench process ${fmt(cpu.client)}%, worker ${fmt(cpu.server ?? 0)}%, postgres ${fmt(cpu.postgres)}%, other ${fmt(cpu.other)}%; steal ${fmt(cpu.steal)}%; ` +
+    `per purchase: worker ${perPurchase(cpu.server ?? 0)} ms, postgres ${perPurchase(cpu.postgres)} ms`;
+  console.log(`  jobs at the end: ${jobSummary}; fake Circle served ${circleRequests} requests, fake Kit ${kit.requests().length}`);
+  console.log(`  CPU during the run: ${cpuLine}`);
+  return { result, jobSummary, cpuLine };
 }

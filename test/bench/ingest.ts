@@ -16,10 +16,8 @@ import path from "node:path";
 import { z } from "zod";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
 import type { Database } from "../../lib/db";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../fakes/circle";
-import { createFakeKit, FAKE_KIT_API_KEY } from "../fakes/kit";
 import { checkoutCompleted, newPurchase } from "../helpers/stripe-events";
-import { paymentToAccess, type AccessResult } from "./access";
+import { accessRun, type AccessResult } from "./access";
 import { closedLoop, type ClosedLoopResult } from "./load";
 import { pgbench, writePgbenchScript, type PgbenchResult } from "./pgbench";
 import { freePort, startCpuMeter, startNode, waitForHttp, waitForQuiet, type Child, type CpuUse } from "./processes";
@@ -120,85 +118,6 @@ async function checkLedger(db: Database, cells: Cell[]): Promise<string> {
   const line = `${fmt(acked)} acknowledged webhook deliveries, ${fmt(counts?.events ?? 0)} ledger rows, ${fmt(counts?.jobs ?? 0)} jobs`;
   if (counts?.events !== acked || counts.jobs !== acked) throw new Error(`ledger mismatch: ${line}`);
   return line;
-}
-
-async function accessRun(db: Database, databaseUrl: string, ingestOrigin: string, secret: string, tmp: string) {
-  const circle = createFakeCircle();
-  const kit = createFakeKit();
-  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
-  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
-  circle.latencyMs = settings.BENCH_CIRCLE_LATENCY_MS;
-  const group = circle.addAccessGroup("Community");
-  const tag = (name: string) => kit.addTag(name);
-  const catalogFile = path.join(tmp, "plan-catalog.json");
-  fs.writeFileSync(
-    catalogFile,
-    JSON.stringify({
-      version: 1,
-      promotionalTagIds: [tag("promotions")],
-      plans: [
-        {
-          key: "community_monthly",
-          name: "Community (monthly)",
-          stripePriceIds: [newPurchase().priceId],
-          circleAccessGroupIds: [group],
-          kitTagIds: { active: [tag("paid_active")], onboarding: [tag("onboarding")], pastDue: [tag("payment_failed")], canceled: [tag("offboarding")], refunded: [tag("refunded")] },
-        },
-      ],
-    }),
-  );
-
-  // The throughput cells left their events queued; the worker must start from an empty outbox.
-  await db.script(`TRUNCATE "Job", "WebhookEvent"`);
-  // The product's worker process (npm run worker); at info it logs its start and nothing per job.
-  const worker = start("worker", ["--import", "tsx", "scripts/worker.ts"], {
-    DATABASE_URL: databaseUrl,
-    APP_MODE: "demo",
-    LOG_LEVEL: "info",
-    STRIPE_WEBHOOK_SECRET: secret,
-    KIT_WEBHOOK_SECRET: "bench-kit-webhook-secret",
-    CIRCLE_API_URL: circleServer.url,
-    CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
-    KIT_API_URL: kitServer.url,
-    KIT_API_KEY: FAKE_KIT_API_KEY,
-    PLAN_CATALOG: catalogFile,
-    WORKER_CONCURRENCY: String(settings.BENCH_WORKER_CONCURRENCY),
-  });
-  await worker.waitForLine(/worker started/, 60_000);
-
-  await quiet(settings.BENCH_QUIET_WAIT_S);
-  const meter = startCpuMeter(worker.pid);
-  const result = await paymentToAccess({
-    origin: ingestOrigin,
-    path: "/api/webhooks/stripe",
-    secret,
-    purchases: settings.BENCH_PURCHASES,
-    perSecond: settings.BENCH_PURCHASE_RATE,
-    settleMs: settings.BENCH_SETTLE_S * 1000,
-    circle,
-    accessGroupId: group,
-  });
-  const cpu = meter.stop();
-  await worker.stop();
-  // Where the time went: each job from enqueued to finished (queue wait + run), by kind.
-  const jobs = await db.sql<{ kind: string; status: string; n: number; attempts: number; p50: number | null; p95: number | null }>(
-    `SELECT kind, status::text AS status, count(*)::int AS n, sum(attempts)::int AS attempts,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ("finishedAt" - "createdAt")) * 1000) AS p50,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ("finishedAt" - "createdAt")) * 1000) AS p95
-       FROM "Job" GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
-  const jobSummary = jobs
-    .map((row) => `${row.kind} ${row.status} ${row.n} (${row.attempts} attempts${row.p50 === null ? "" : `, enqueued to finished p50 ${ms(row.p50)} / p95 ${ms(row.p95 ?? Number.NaN)} ms`})`)
-    .join("; ");
-  const circleRequests = circle.requests().length;
-  console.log(
-    `  ${result.granted}/${result.sent} granted: p50 ${ms(result.latency.p50)} / p95 ${ms(result.latency.p95)} / max ${ms(result.latency.max)} ms; ` +
-      `ack errors ${result.errors.count}${result.errors.count ? ` (${result.errors.describe()})` : ""}`,
-  );
-  const cpuLine = `machine ${fmt(cpu.machine)}%: bench process ${fmt(cpu.client)}%, worker ${fmt(cpu.server ?? 0)}%, postgres ${fmt(cpu.postgres)}%, other ${fmt(cpu.other)}%; steal ${fmt(cpu.steal)}%`;
-  console.log(`  jobs at the end: ${jobSummary}; fake Circle served ${circleRequests} requests, fake Kit ${kit.requests().length}`);
-  console.log(`  CPU during the run: ${cpuLine}`);
-  return { result, jobSummary, cpuLine };
 }
 
 // ---- the report -------------------------------------------------------------------------
@@ -345,7 +264,20 @@ async function main() {
   await Promise.all([servers.next.child.stop(), servers.nodb.child.stop()]);
 
   console.log(`4. payment to access: ${settings.BENCH_PURCHASES} purchases at ${settings.BENCH_PURCHASE_RATE}/s through the ingest server`);
-  const access = await accessRun(db, databaseUrl, servers.ingest.origin, secret, tmp);
+  const access = await accessRun({
+    db,
+    databaseUrl,
+    ingestOrigin: servers.ingest.origin,
+    secret,
+    tmp,
+    start,
+    purchases: settings.BENCH_PURCHASES,
+    perSecond: settings.BENCH_PURCHASE_RATE,
+    workerConcurrency: settings.BENCH_WORKER_CONCURRENCY,
+    circleLatencyMs: settings.BENCH_CIRCLE_LATENCY_MS,
+    settleS: settings.BENCH_SETTLE_S,
+    quietWaitS: settings.BENCH_QUIET_WAIT_S,
+  });
   await servers.ingest.child.stop();
 
   console.log(`5. pgbench: ${settings.BENCH_SENDERS.join("/")} clients, ${settings.BENCH_PGBENCH_S} s each`);
