@@ -1,11 +1,11 @@
 import { convertToModelMessages, stepCountIs, streamText, type LanguageModel, type UIMessage } from "ai";
 import { z } from "zod";
-import type { Database } from "../db";
+import type { Database, Row } from "../db";
 import { bearerToken, verifyIdentityToken } from "../identity";
 import type { PlanCatalog } from "../lifecycle/catalog";
 import { log } from "../log";
 import type { ChatRateLimiter } from "../ratelimit";
-import { findCustomerId } from "../customers/record";
+import { customerIdByIdentity, identityParams } from "../customers/record";
 import { createTools } from "../../tools";
 import { SYSTEM_PROMPT } from "./prompt";
 
@@ -23,6 +23,63 @@ export interface ChatDeps {
 
 const MAX_STEPS = 5;
 const MAX_HISTORY = 40;
+
+// The chat's reads and writes are raw SQL, one statement each (a turn is on every customer's
+// path; the ORM's per-query work was a large part of its CPU). Messages are kept in createdAt
+// order; the model sees the last MAX_HISTORY of them.
+
+/** The messages of relation `recent` as UI messages, oldest first. */
+const HISTORY_JSON = `(SELECT COALESCE(json_agg(json_build_object('id', id, 'role', role, 'parts', parts) ORDER BY "createdAt"), '[]') FROM recent)`;
+
+/**
+ * Opens a turn: finds or creates the conversation ($1) for the identity ($2), stores the
+ * customer's message ($5, parts $6) if the conversation is theirs (a resent message id is kept
+ * as it was), and returns its owner, the customer id ($3, $4: `identityParams`) and the history
+ * with the new message. A conversation created concurrently by another request is returned by
+ * the no-op update instead of being created twice.
+ */
+const OPEN_TURN_SQL = `
+WITH customer AS (SELECT ${customerIdByIdentity("$3", "$4")} AS id),
+existing AS (SELECT identity FROM "Conversation" WHERE id = $1),
+created AS (
+  INSERT INTO "Conversation" (id, identity, "customerId", "updatedAt")
+  SELECT $1, $2, customer.id, now() FROM customer WHERE NOT EXISTS (SELECT 1 FROM existing)
+  ON CONFLICT (id) DO UPDATE SET "updatedAt" = "Conversation"."updatedAt"
+  RETURNING identity),
+owner AS (SELECT COALESCE((SELECT identity FROM existing), (SELECT identity FROM created)) AS identity),
+stored AS (
+  INSERT INTO "Message" (id, "conversationId", role, parts)
+  SELECT $5, $1, 'user', $6::jsonb FROM owner WHERE owner.identity = $2
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, role, parts, "createdAt"),
+-- The new row is not visible to this statement's reads of "Message": it joins from RETURNING.
+recent AS (
+  SELECT id, role, parts, "createdAt" FROM "Message" WHERE "conversationId" = $1
+  UNION ALL SELECT id, role, parts, "createdAt" FROM stored
+  ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
+SELECT owner.identity AS owner, customer.id AS "customerId", ${HISTORY_JSON} AS history FROM owner, customer`;
+
+interface TurnStart extends Row {
+  /** The conversation's identity; another identity's conversation is not found. */
+  owner: string | null;
+  customerId: string | null;
+  history: UIMessage[];
+}
+
+/** Stores the reply ($2; a re-sent id replaces its parts) and notes the customer ($5) and the time on the conversation ($1). */
+const STORE_REPLY_SQL = `
+WITH reply AS (
+  INSERT INTO "Message" (id, "conversationId", role, parts) VALUES ($2, $1, $3, $4::jsonb)
+  ON CONFLICT (id) DO UPDATE SET parts = EXCLUDED.parts)
+UPDATE "Conversation" SET "customerId" = COALESCE($5, "customerId"), "updatedAt" = now() WHERE id = $1`;
+
+/** The identity's ($1) most recently active conversation and its history. */
+const LATEST_CONVERSATION_SQL = `
+WITH latest AS (SELECT id FROM "Conversation" WHERE identity = $1 ORDER BY "updatedAt" DESC LIMIT 1),
+recent AS (
+  SELECT id, role, parts, "createdAt" FROM "Message" WHERE "conversationId" = (SELECT id FROM latest)
+  ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
+SELECT latest.id, ${HISTORY_JSON} AS messages FROM latest`;
 
 const textPart = z.object({ type: z.literal("text"), text: z.string().trim().min(1).max(2_000) });
 const chatRequest = z.object({
@@ -52,15 +109,6 @@ async function authenticate(request: Request, secret: string): Promise<string | 
 const unauthorized = () => json(401, { error: "Your sign-in has expired or is missing. Please reload the page." });
 
 export function createChatHandlers(deps: ChatDeps) {
-  async function history(conversationId: string): Promise<UIMessage[]> {
-    const rows = await deps.db.prisma.message.findMany({
-      where: { conversationId },
-      orderBy: { createdAt: "asc" },
-      take: -MAX_HISTORY,
-    });
-    return rows.map((row) => ({ id: row.id, role: row.role as UIMessage["role"], parts: row.parts as UIMessage["parts"] }));
-  }
-
   async function post(request: Request): Promise<Response> {
     const identity = await authenticate(request, deps.identitySecret);
     if (!identity) return unauthorized();
@@ -85,18 +133,14 @@ export function createChatHandlers(deps: ChatDeps) {
     if (latest.role !== "user" || !text.success) return json(400, { error: "Send one text message of up to 2,000 characters." });
 
     const conversationId = parsed.data.id;
-    const existing = await deps.db.prisma.conversation.findUnique({ where: { id: conversationId } });
-    if (existing && existing.identity !== identity) return json(404, { error: "No such conversation." });
-    const customerId = await findCustomerId(deps.db, identity);
-    if (!existing) await deps.db.prisma.conversation.create({ data: { id: conversationId, identity, customerId } });
-
-    const userMessage: UIMessage = { id: latest.id, role: "user", parts: text.data.map((part) => ({ type: "text", text: part.text })) };
-    // One INSERT; a resent message (same id) is kept as it was.
-    await deps.db.prisma.message.createMany({
-      data: [{ id: userMessage.id, conversationId, role: "user", parts: userMessage.parts as object[] }],
-      skipDuplicates: true,
-    });
-    const messages = [...(await history(conversationId))];
+    const userParts: UIMessage["parts"] = text.data.map((part) => ({ type: "text", text: part.text }));
+    const [turn] = await deps.db.sql<TurnStart>(
+      OPEN_TURN_SQL,
+      [conversationId, identity, ...identityParams(identity), latest.id, JSON.stringify(userParts)],
+      { prepare: "chat_open_turn" },
+    );
+    if (!turn || turn.owner !== identity) return json(404, { error: "No such conversation." });
+    const { customerId, history: messages } = turn;
     const tools = createTools({ identity, db: deps.db, catalog: deps.catalog });
     const result = streamText({
       model: deps.model,
@@ -115,12 +159,11 @@ export function createChatHandlers(deps: ChatDeps) {
       originalMessages: messages,
       onFinish: async ({ responseMessage }) => {
         try {
-          await deps.db.prisma.message.upsert({
-            where: { id: responseMessage.id },
-            create: { id: responseMessage.id, conversationId, role: responseMessage.role, parts: responseMessage.parts as object[] },
-            update: { parts: responseMessage.parts as object[] },
-          });
-          await deps.db.prisma.conversation.update({ where: { id: conversationId }, data: { customerId: customerId ?? undefined } });
+          await deps.db.sql(
+            STORE_REPLY_SQL,
+            [conversationId, responseMessage.id, responseMessage.role, JSON.stringify(responseMessage.parts), customerId],
+            { prepare: "chat_store_reply" },
+          );
         } catch (error) {
           log.error({ err: (error as Error).message, conversationId }, "chat: could not store the reply");
         }
@@ -134,9 +177,8 @@ export function createChatHandlers(deps: ChatDeps) {
   async function get(request: Request): Promise<Response> {
     const identity = await authenticate(request, deps.identitySecret);
     if (!identity) return unauthorized();
-    const conversation = await deps.db.prisma.conversation.findFirst({ where: { identity }, orderBy: { updatedAt: "desc" } });
-    if (!conversation) return json(200, { id: null, messages: [] });
-    return json(200, { id: conversation.id, messages: await history(conversation.id) });
+    const [latestConversation] = await deps.db.sql<{ id: string; messages: UIMessage[] }>(LATEST_CONVERSATION_SQL, [identity]);
+    return json(200, latestConversation ?? { id: null, messages: [] });
   }
 
   return { post, get };
