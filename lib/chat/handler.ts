@@ -157,6 +157,8 @@ export function createChatHandlers(deps: ChatDeps) {
     });
     return result.toUIMessageStreamResponse({
       originalMessages: messages,
+      // Without it the reply's id is "", so every reply (of any conversation) would be stored in one row.
+      generateMessageId: () => crypto.randomUUID(),
       onFinish: async ({ responseMessage }) => {
         try {
           await deps.db.sql(

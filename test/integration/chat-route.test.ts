@@ -111,6 +111,26 @@ describe("POST /api/chat", () => {
     expect(stored.map((row) => row.role)).toEqual(["user", "assistant"]);
   });
 
+  it("stores every reply under its own id: a later turn or another customer's turn overwrites none", async () => {
+    const alice = await signIdentityToken("alice@example.com", SECRET);
+    const bob = await signIdentityToken("bob@example.com", SECRET);
+    await (await send(alice, { id: "conv-a", messages: [message("hi")] })).text();
+    await (await send(alice, { id: "conv-a", messages: [message("where is my invite?")] })).text();
+    await (await send(bob, { id: "conv-b", messages: [message("hi")] })).text();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stored = await stack.db.sql<{ conversationId: string; role: string }>(
+      `SELECT "conversationId", role FROM "Message" ORDER BY "createdAt"`,
+    );
+    expect(stored.map((row) => `${row.conversationId} ${row.role}`)).toEqual([
+      "conv-a user",
+      "conv-a assistant",
+      "conv-a user",
+      "conv-a assistant",
+      "conv-b user",
+      "conv-b assistant",
+    ]);
+  });
+
   it("keeps one customer out of another's conversation", async () => {
     const alice = await signIdentityToken("alice@example.com", SECRET);
     const mallory = await signIdentityToken("mallory@example.com", SECRET);
