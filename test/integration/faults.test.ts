@@ -167,6 +167,30 @@ describe("request budget", () => {
     expect((await jobsOf("kit.tag")).every((job) => job.status === "succeeded" && job.attempts === 1)).toBe(true);
   });
 
+  it("does not claim a provider's new jobs while its budget is known to be spent", async () => {
+    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('kit:test', now(), 0, now() + interval '1500 milliseconds')`);
+    const first = await purchase();
+    // The apply; then the grant and the two Kit jobs, which find the budget closed.
+    for (let i = 0; i < 2; i++) await stack.worker.runOnce();
+    const second = await purchase();
+    // The second apply, then its grant: its Kit jobs are due but left queued, never claimed.
+    for (let i = 0; i < 2; i++) await stack.worker.runOnce();
+    const secondCustomer = await findCustomerId(stack.db, second.email);
+    const untouched = await stack.db.sql<{ attempts: number; lastError: string | null }>(
+      `SELECT attempts, "lastError" FROM "Job" WHERE kind = 'kit.tag' AND status = 'queued' AND "customerId" = $1`,
+      [secondCustomer],
+    );
+    expect(untouched).toEqual([
+      { attempts: 0, lastError: null },
+      { attempts: 0, lastError: null },
+    ]);
+    expect(stack.circle.membersOf(stack.ids.communityGroup).sort()).toEqual([first.email, second.email].sort());
+
+    await stack.drain();
+    for (const p of [first, second]) expect(stack.kit.tagsOf(p.email)).toHaveLength(2);
+    expect((await jobsOf("kit.tag")).every((job) => job.status === "succeeded" && job.attempts === 1)).toBe(true);
+  });
+
   it("delays jobs without spending their attempts when the budget is exhausted", async () => {
     await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('circle:test', now(), 0, now() + interval '600 milliseconds')`);
     const p = await purchase();
