@@ -1,7 +1,7 @@
 import { tool } from "ai";
 import { z } from "zod";
 import { readEntitlementView } from "../lib/customers/entitlement-view";
-import { catalogNames, type ToolSession } from "./session";
+import { catalogNames, NO_INPUT, type ToolSession } from "./session";
 
 export const getEntitlementOutput = z.discriminatedUnion("found", [
   z.object({ found: z.literal(false), asOf: z.string() }),
@@ -25,7 +25,7 @@ export function createGetEntitlementTool(session: ToolSession) {
   return tool({
     description:
       "Look up the signed-in customer's membership right now: plan, status, community access per group, latest payment, work still in progress, open tickets.",
-    inputSchema: z.object({}).strict(),
+    inputSchema: NO_INPUT,
     outputSchema: getEntitlementOutput,
     execute: async () =>
       getEntitlementOutput.parse(await readEntitlementView(session.db, session.identity, planNames, groupNames, session.now?.() ?? new Date())),

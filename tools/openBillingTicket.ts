@@ -1,4 +1,4 @@
-import { tool } from "ai";
+import { tool, zodSchema } from "ai";
 import { z } from "zod";
 import { findCustomerId } from "../lib/customers/record";
 import { ticketReference } from "../lib/customers/entitlement-view";
@@ -11,6 +11,9 @@ export const openBillingTicketInput = z
     summary: z.string().trim().min(3).max(500).describe("One or two sentences in the customer's words, no card numbers or passwords"),
   })
   .strict();
+
+// Wrapped once, as NO_INPUT is (./session).
+const inputSchema = zodSchema(openBillingTicketInput);
 
 export const openBillingTicketOutput = z.object({
   reference: z.string(),
@@ -25,7 +28,7 @@ export function createOpenBillingTicketTool(session: ToolSession) {
   return tool({
     description:
       "Hand the conversation to a person: opens a support ticket for the signed-in customer, or adds a note to the one already open for the same issue.",
-    inputSchema: openBillingTicketInput,
+    inputSchema,
     outputSchema: openBillingTicketOutput,
     execute: async ({ category, summary }) => {
       const customerId = await findCustomerId(session.db, session.identity);

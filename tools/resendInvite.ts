@@ -1,7 +1,7 @@
 import { tool } from "ai";
 import { z } from "zod";
 import { requestInviteResend } from "../lib/customers/resend";
-import type { ToolSession } from "./session";
+import { NO_INPUT, type ToolSession } from "./session";
 
 export const resendInviteOutput = z.discriminatedUnion("result", [
   z.object({ result: z.literal("queued"), groups: z.number().int() }),
@@ -15,7 +15,7 @@ export function createResendInviteTool(session: ToolSession) {
   return tool({
     description:
       "Send the signed-in customer's community invitation again. Only for a paid membership whose access is pending, invited or failed; at most once per 15 minutes.",
-    inputSchema: z.object({}).strict(),
+    inputSchema: NO_INPUT,
     outputSchema: resendInviteOutput,
     execute: async () => resendInviteOutput.parse(await requestInviteResend(session.db, session.identity, session.now?.() ?? new Date())),
   });

@@ -1,3 +1,5 @@
+import { zodSchema } from "ai";
+import { z } from "zod";
 import type { Database } from "../lib/db";
 import type { PlanCatalog } from "../lib/lifecycle/catalog";
 
@@ -19,3 +21,9 @@ export function catalogNames(catalog: PlanCatalog) {
   }
   return { planNames, groupNames };
 }
+
+/**
+ * The input of a tool that takes no arguments. Tool input schemas are wrapped once at module
+ * level so the JSON schema sent to the model is built once per process, not at every model step.
+ */
+export const NO_INPUT = zodSchema(z.object({}).strict());
