@@ -12,10 +12,13 @@
 //    so the history the handler reads and converts is the same size on every turn. Closed
 //    loop: N conversations, each bound to a different seeded customer, each sending its next
 //    turn as soon as the previous one is read; warm-up discarded, then a timed window.
-// 2. The getEntitlement tool: execute() for random seeded customers, sequentially.
+// 2. Paced chat turns: the same turn time, with conversations at human pace instead of back to
+//    back: each conversation waits a think time between reading a reply and sending its next
+//    message, and keeps its conversation id for several turns, so the history it reads grows.
+// 3. The getEntitlement tool: execute() for random seeded customers, sequentially.
 //
 // Durations and sizes come from the environment, e.g. a quick run:
-//   BENCH_WARMUP_S=1 BENCH_MEASURE_S=2 BENCH_CUSTOMERS=40 BENCH_TOOL_CALLS=200 npx tsx test/bench/chat.ts
+//   BENCH_WARMUP_S=1 BENCH_MEASURE_S=2 BENCH_PACED_MEASURE_S=5 BENCH_CUSTOMERS=40 BENCH_TOOL_CALLS=200 npx tsx test/bench/chat.ts
 import crypto from "node:crypto";
 import { z } from "zod";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
@@ -52,6 +55,11 @@ const settings = z
     BENCH_POOL_SIZE: z.coerce.number().int().positive().default(10),
     BENCH_SEED: z.coerce.number().int().default(1),
     BENCH_MESSAGE: z.string().min(1).default("I paid but can't log in"),
+    /** Paced mode: conversations, their think time between a reply and the next message (+-50%), turns per conversation id, timed window. */
+    BENCH_PACED_CONVERSATIONS: z.coerce.number().int().min(0).default(20),
+    BENCH_THINK_MS: z.coerce.number().min(0).default(2_000),
+    BENCH_PACED_TURNS: z.coerce.number().int().positive().default(5),
+    BENCH_PACED_MEASURE_S: z.coerce.number().positive().default(40),
     /** Before each measurement, wait up to this long for other processes to leave the cores idle (0: don't). */
     BENCH_QUIET_WAIT_S: z.coerce.number().min(0).default(30),
     BENCH_POSTGRES_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -220,43 +228,63 @@ function checkTurn(status: number, raw: string): string | null {
   return null;
 }
 
-async function chatTurns(chat: ChatHandlers, customers: Customer[], conversations: number): Promise<TurnResult> {
+interface Turn {
+  failure: string | null;
+  sentAt: number;
+  answeredAt: number;
+}
+
+/** One turn: post(request) until the response stream is fully read. Each conversation slot has its own client address. */
+async function sendTurn(chat: ChatHandlers, customer: Customer, slot: number, conversationId: string, text: string): Promise<Turn> {
+  const request = new Request("http://bench/api/chat", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${customer.token}`, "x-forwarded-for": `10.0.${slot >> 8}.${slot & 255}` },
+    body: JSON.stringify({ id: conversationId, messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text }] }] }),
+  });
+  const sentAt = performance.now();
+  let failure: string | null;
+  try {
+    const response = await chat.post(request);
+    const raw = await response.text();
+    failure = checkTurn(response.status, raw);
+  } catch (error) {
+    failure = `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  return { failure, sentAt, answeredAt: performance.now() };
+}
+
+/** The measurement window a conversation sends into: turns sent before `measureFrom` are warm-up; none is sent after `stopAt`. */
+interface Window {
+  measureFrom: number;
+  stopAt: number;
+  record(turn: Turn): void;
+}
+
+/** Runs one conversation per slot (each a different customer) through a warm-up and a timed window. */
+async function measureTurns(
+  customers: Customer[],
+  conversations: number,
+  measureSeconds: number,
+  conversation: (customer: Customer, slot: number, window: Window) => Promise<void>,
+): Promise<TurnResult> {
   const measureFrom = performance.now() + settings.BENCH_WARMUP_S * 1000;
-  const stopAt = measureFrom + settings.BENCH_MEASURE_S * 1000;
   const latencies: number[] = [];
   const errors = new ErrorTally();
   let lastAnswer = measureFrom;
+  const window: Window = {
+    measureFrom,
+    stopAt: measureFrom + measureSeconds * 1000,
+    record({ failure, sentAt, answeredAt }) {
+      if (failure) errors.add(failure);
+      if (failure || sentAt < measureFrom) return;
+      latencies.push(answeredAt - sentAt);
+      lastAnswer = Math.max(lastAnswer, answeredAt);
+    },
+  };
   const meter = new Promise<ReturnType<typeof startCpuMeter>>((resolve) =>
     setTimeout(() => resolve(startCpuMeter(null)), settings.BENCH_WARMUP_S * 1000),
   );
-
-  async function conversation(slot: number) {
-    // Each concurrent conversation is a different customer.
-    const customer = customers[slot % customers.length]!;
-    while (performance.now() < stopAt) {
-      const request = new Request("http://bench/api/chat", {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${customer.token}`, "x-forwarded-for": `10.0.${slot >> 8}.${slot & 255}` },
-        body: JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: settings.BENCH_MESSAGE }] }] }),
-      });
-      const sentAt = performance.now();
-      let failure: string | null;
-      try {
-        const response = await chat.post(request);
-        const raw = await response.text();
-        failure = checkTurn(response.status, raw);
-      } catch (error) {
-        failure = `${(error as Error).name}: ${(error as Error).message}`;
-      }
-      const answeredAt = performance.now();
-      if (failure) errors.add(failure);
-      if (failure || sentAt < measureFrom) continue;
-      latencies.push(answeredAt - sentAt);
-      lastAnswer = Math.max(lastAnswer, answeredAt);
-    }
-  }
-
-  await Promise.all(Array.from({ length: conversations }, (_, slot) => conversation(slot)));
+  await Promise.all(Array.from({ length: conversations }, (_, slot) => conversation(customers[slot % customers.length]!, slot, window)));
   const cpu = (await meter).stop();
   const seconds = (lastAnswer - measureFrom) / 1000;
   return {
@@ -267,6 +295,48 @@ async function chatTurns(chat: ChatHandlers, customers: Customer[], conversation
     errors,
     cpu,
   };
+}
+
+/** Closed loop: each conversation sends its next turn as soon as the previous one is read, in a new conversation id. */
+function closedLoop(chat: ChatHandlers, customers: Customer[], conversations: number): Promise<TurnResult> {
+  return measureTurns(customers, conversations, settings.BENCH_MEASURE_S, async (customer, slot, window) => {
+    while (performance.now() < window.stopAt) {
+      window.record(await sendTurn(chat, customer, slot, crypto.randomUUID(), settings.BENCH_MESSAGE));
+    }
+  });
+}
+
+// What a customer asks, turn after turn, in one conversation: every line is answered from getEntitlement.
+const PACED_SCRIPT = [
+  "I paid but can't log in",
+  "is my membership active?",
+  "where is my community invite?",
+  "when was my last payment?",
+  "what plan am I on?",
+];
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/**
+ * Paced: conversations at human pace. Each one thinks (BENCH_THINK_MS, uniformly +-50%) between
+ * reading a reply and sending its next message, and keeps one conversation id for
+ * BENCH_PACED_TURNS turns (the history grows as in a real chat) before starting another.
+ */
+function paced(chat: ChatHandlers, customers: Customer[], conversations: number): Promise<TurnResult> {
+  const pick = random(settings.BENCH_SEED);
+  const thinkTime = () => settings.BENCH_THINK_MS * (0.5 + pick());
+  return measureTurns(customers, conversations, settings.BENCH_PACED_MEASURE_S, async (customer, slot, window) => {
+    // Conversations start spread over one think time, not all at once.
+    await sleep(pick() * settings.BENCH_THINK_MS);
+    let conversationId = "";
+    for (let turn = 0; performance.now() < window.stopAt; turn++) {
+      const step = turn % settings.BENCH_PACED_TURNS;
+      if (step === 0) conversationId = crypto.randomUUID();
+      window.record(await sendTurn(chat, customer, slot, conversationId, PACED_SCRIPT[step % PACED_SCRIPT.length]!));
+      // Not past the window's end: the run ends with its last answer, as the closed loop's does.
+      await sleep(Math.min(thinkTime(), window.stopAt - performance.now()));
+    }
+  });
 }
 
 // ---- 2. the getEntitlement tool ---------------------------------------------------------
@@ -293,6 +363,32 @@ async function toolCalls(db: Database, catalog: PlanCatalog, customers: Customer
 
 // ---- main -------------------------------------------------------------------------------
 
+function logTurns({ conversations, turnsPerSecond, turns, latency, errors, cpu }: TurnResult) {
+  console.log(
+    `  ${String(conversations).padStart(2)} conversations: ${fmt(turnsPerSecond)} turns/s (${turns} measured), ` +
+      `p50 ${ms(latency.p50)} / p95 ${ms(latency.p95)} / p99 ${ms(latency.p99)} / max ${ms(latency.max)} ms, errors ${errors.count}` +
+      `${errors.count ? ` (${errors.describe()})` : ""}; CPU bench process ${fmt(cpu.client)}%, postgres ${fmt(cpu.postgres)}%, other ${fmt(cpu.other)}%, steal ${fmt(cpu.steal)}%`,
+  );
+}
+
+/** A row of the turn tables: the figures of a run, the CPU per turn derived from the CPU use and the turn rate. */
+function turnRow(t: TurnResult): string[] {
+  return [
+    fmt(t.turnsPerSecond),
+    ms(t.latency.p50),
+    ms(t.latency.p95),
+    ms(t.latency.p99),
+    ms(t.latency.max),
+    String(t.turns),
+    String(t.errors.count),
+    `${fmt(t.cpu.client)}%`,
+    `${fmt(t.cpu.postgres)}%`,
+    fmt((10 * t.cpu.client) / t.turnsPerSecond, 2),
+    fmt((10 * t.cpu.postgres) / t.turnsPerSecond, 2),
+  ];
+}
+const TURN_COLUMNS = ["Turns/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "Turns", "Errors", "CPU bench", "postgres", "CPU ms/turn: bench", "postgres"];
+
 async function main() {
   console.log("1. database");
   const { db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, settings.BENCH_POOL_SIZE);
@@ -317,22 +413,30 @@ async function main() {
     model: createOfflineModel(),
   });
 
-  console.log(`3. chat turns ("${settings.BENCH_MESSAGE}", a new conversation per turn): ${settings.BENCH_CONVERSATIONS.join("/")} conversations, ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_MEASURE_S} s`);
+  console.log(`3. chat turns ("${settings.BENCH_MESSAGE}", a new conversation per turn): ${settings.BENCH_CONVERSATIONS.join("/")} conversations, ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_MEASURE_S} s, closed loop`);
   const turns: TurnResult[] = [];
   for (const conversations of settings.BENCH_CONVERSATIONS) {
     if (conversations > customers.length) throw new Error(`${conversations} conversations need at least as many customers (BENCH_CUSTOMERS=${customers.length})`);
     await quiet(settings.BENCH_QUIET_WAIT_S);
-    const result = await chatTurns(chat, customers, conversations);
+    const result = await closedLoop(chat, customers, conversations);
     turns.push(result);
-    const { latency, errors, cpu } = result;
-    console.log(
-      `  ${String(conversations).padStart(2)} conversations: ${fmt(result.turnsPerSecond)} turns/s (${result.turns} measured), ` +
-        `p50 ${ms(latency.p50)} / p95 ${ms(latency.p95)} / p99 ${ms(latency.p99)} / max ${ms(latency.max)} ms, errors ${errors.count}` +
-        `${errors.count ? ` (${errors.describe()})` : ""}; CPU bench process ${fmt(cpu.client)}%, postgres ${fmt(cpu.postgres)}%, other ${fmt(cpu.other)}%, steal ${fmt(cpu.steal)}%`,
-    );
+    logTurns(result);
   }
 
-  console.log(`4. getEntitlement tool: ${settings.BENCH_TOOL_WARMUP} warm-up + ${settings.BENCH_TOOL_CALLS} sequential calls, random seeded customers`);
+  const pacedConversations = settings.BENCH_PACED_CONVERSATIONS;
+  let pacedTurns: TurnResult | null = null;
+  if (pacedConversations > 0) {
+    console.log(
+      `4. paced chat turns: ${pacedConversations} conversations of ${settings.BENCH_PACED_TURNS} turns each, think time ${settings.BENCH_THINK_MS} ms +-50%, ` +
+        `${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_PACED_MEASURE_S} s`,
+    );
+    if (pacedConversations > customers.length) throw new Error(`${pacedConversations} conversations need at least as many customers (BENCH_CUSTOMERS=${customers.length})`);
+    await quiet(settings.BENCH_QUIET_WAIT_S);
+    pacedTurns = await paced(chat, customers, pacedConversations);
+    logTurns(pacedTurns);
+  }
+
+  console.log(`5. getEntitlement tool: ${settings.BENCH_TOOL_WARMUP} warm-up + ${settings.BENCH_TOOL_CALLS} sequential calls, random seeded customers`);
   await quiet(settings.BENCH_QUIET_WAIT_S);
   const tool = await toolCalls(db, catalog, customers);
   console.log(
@@ -356,31 +460,24 @@ async function main() {
     `## Chat turn server time (offline model; "${settings.BENCH_MESSAGE}" -> getEntitlement -> answer; new conversation per turn; ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_MEASURE_S} s, closed loop)`,
     "",
   );
-  table(
-    ["Conversations", "Turns/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "Turns", "Errors", "CPU bench", "postgres", "CPU ms/turn: bench", "postgres"],
-    turns.map((t) => [
-      String(t.conversations),
-      fmt(t.turnsPerSecond),
-      ms(t.latency.p50),
-      ms(t.latency.p95),
-      ms(t.latency.p99),
-      ms(t.latency.max),
-      String(t.turns),
-      String(t.errors.count),
-      `${fmt(t.cpu.client)}%`,
-      `${fmt(t.cpu.postgres)}%`,
-      fmt((10 * t.cpu.client) / t.turnsPerSecond, 2),
-      fmt((10 * t.cpu.postgres) / t.turnsPerSecond, 2),
-    ]),
-  );
+  table(["Conversations", ...TURN_COLUMNS], turns.map((t) => [String(t.conversations), ...turnRow(t)]));
+  if (pacedTurns) {
+    lines.push(
+      `## Chat turn server time, paced (conversations of ${settings.BENCH_PACED_TURNS} turns in one conversation id, think time ${settings.BENCH_THINK_MS} ms +-50% between a reply and the next message; ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_PACED_MEASURE_S} s)`,
+      "",
+    );
+    table(["Conversations", "Think ms", ...TURN_COLUMNS], [[String(pacedTurns.conversations), String(settings.BENCH_THINK_MS), ...turnRow(pacedTurns)]]);
+  }
   lines.push(`## getEntitlement tool (sequential, ${settings.BENCH_TOOL_CALLS} calls after ${settings.BENCH_TOOL_WARMUP} warm-up)`, "");
   table(["Calls", "p50 ms", "p95 ms", "p99 ms", "max ms"], [[String(tool.calls), ms(tool.latency.p50), ms(tool.latency.p95), ms(tool.latency.p99), ms(tool.latency.max)]]);
 
   lines.push("## Targets", "");
-  const checks = turns.map((t) => {
+  const turnCheck = (label: string, t: TurnResult) => {
     const met = t.latency.p95 <= TARGETS.turnP95Ms && t.errors.count === 0;
-    return [`Chat turn p95, ${t.conversations} conversations`, `<= ${TARGETS.turnP95Ms} ms, no errors`, `${ms(t.latency.p95)} ms, ${t.errors.count} errors`, met ? "yes" : "no"];
-  });
+    return [label, `<= ${TARGETS.turnP95Ms} ms, no errors`, `${ms(t.latency.p95)} ms, ${t.errors.count} errors`, met ? "yes" : "no"];
+  };
+  const checks = turns.map((t) => turnCheck(`Chat turn p95, ${t.conversations} conversations (closed loop)`, t));
+  if (pacedTurns) checks.push(turnCheck(`Chat turn p95, ${pacedTurns.conversations} conversations (paced)`, pacedTurns));
   checks.push(["getEntitlement p95", `<= ${TARGETS.toolP95Ms} ms`, `${ms(tool.latency.p95)} ms`, tool.latency.p95 <= TARGETS.toolP95Ms ? "yes" : "no"]);
   table(["Check", "Target", "Measured", "Met"], checks);
   console.log(`\n${lines.join("\n")}`);
