@@ -51,11 +51,10 @@ function emailOf(event: CanonicalEvent): string | null {
 
 async function lockIdentity(tx: Session, keys: string[]) {
   // Sorted, so two transactions that need the same keys take them in the same order.
-  await tx.sql(
-    `SELECT count(*)::int AS locked FROM (
-       SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest($1::text[]) AS key ORDER BY key) AS locks`,
-    [[...new Set(keys)].sort()],
-  );
+  // (The void result is cast to text: drivers cannot read void columns.)
+  await tx.sql(`SELECT pg_advisory_xact_lock(hashtextextended(key, 0))::text FROM unnest($1::text[]) AS key ORDER BY key`, [[...new Set(keys)].sort()], {
+    prepare: "apply_lock",
+  });
 }
 
 const customerLockKey = (customerId: string) => `customer:${customerId}`;
@@ -163,8 +162,9 @@ SELECT
   (SELECT COALESCE(json_agg(json_build_object('tagId', "tagId", 'state', state, 'version', version)), '[]')
      FROM "EmailTagState" WHERE "customerId" = $1) AS tags`;
 
+/** Exact for millisecond timestamps whatever type EXTRACT returns (numeric, or float8 before PostgreSQL 14). */
 function epochMs(column: string) {
-  return `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
+  return `round(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
 }
 
 interface HeldEntitlement {
@@ -265,7 +265,9 @@ async function writeChanges(
   correlationId: string,
   appliedAt: Date | null,
 ) {
-  const entitlements = [];
+  // Rows are keyed by their unique columns so one statement never upserts a row twice: a
+  // later change of the same row wins, as it would in a sequence of upserts.
+  const entitlements = new Map<string, Record<string, unknown>>();
   const audits = [];
   for (const entitlement of desired.entitlements) {
     const before = held.entitlements.find((row) => row.sourceId === entitlement.sourceId);
@@ -280,7 +282,7 @@ async function writeChanges(
       sameTime(before.lastPaymentAt, entitlement.lastPaymentAt) &&
       sameTime(before.lastEventAt, entitlement.lastEventAt);
     if (unchanged) continue;
-    entitlements.push({
+    entitlements.set(entitlement.sourceId, {
       sourceId: entitlement.sourceId,
       planKey: entitlement.planKey,
       status: entitlement.status,
@@ -298,14 +300,14 @@ async function writeChanges(
       });
     }
   }
-  const journeys = desired.journeys
-    .filter((journey) => {
-      const row = held.journeys.find((candidate) => candidate.kind === journey.kind && candidate.key === journey.key);
-      return !(row && sameTime(row.startedAt, journey.startedAt) && sameTime(row.endedAt, journey.endedAt));
-    })
-    .map((journey) => ({ kind: journey.kind, key: journey.key, startedAt: iso(journey.startedAt), endedAt: iso(journey.endedAt) }));
+  const journeys = new Map<string, Record<string, unknown>>();
+  for (const journey of desired.journeys) {
+    const row = held.journeys.find((candidate) => candidate.kind === journey.kind && candidate.key === journey.key);
+    if (row && sameTime(row.startedAt, journey.startedAt) && sameTime(row.endedAt, journey.endedAt)) continue;
+    journeys.set(`${journey.kind}:${journey.key}`, { kind: journey.kind, key: journey.key, startedAt: iso(journey.startedAt), endedAt: iso(journey.endedAt) });
+  }
 
-  // One row per group or tag: a later intent for the same row supersedes an earlier one.
+  // Likewise one row per group or tag: a later intent for the same row supersedes an earlier one.
   const grants = new Map<number, { accessGroupId: number; state: AccessState; version: number }>();
   const tags = new Map<number, { tagId: number; state: TagState; version: number; presentInKit: boolean | null; observedAt: string | null }>();
   const jobs: NewJob[] = [];
@@ -338,9 +340,9 @@ async function writeChanges(
     .map(([tagId, seen]) => ({ tagId, presentInKit: seen.present, observedAt: seen.at.toISOString() }));
 
   const changes = {
-    entitlements,
+    entitlements: [...entitlements.values()],
     audits,
-    journeys,
+    journeys: [...journeys.values()],
     ...(held.customer.emailStatus === facts.emailStatus ? {} : { emailStatus: facts.emailStatus }),
     grants: [...grants.values()],
     tags: [...tags.values()],
