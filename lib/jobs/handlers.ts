@@ -84,12 +84,12 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         { prepare: "job_tag_row" },
       )
     )[0];
-  const linkRef = (provider: "circle" | "kit", externalId: string, customerId: string) =>
+  const linkKitSubscriber = (subscriberId: number, customerId: string) =>
     db.sql(
-      `INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), $1::"Provider", $2, $3)
+      `INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), 'kit', $1, $2)
        ON CONFLICT DO NOTHING RETURNING id`,
-      [provider, externalId, customerId],
-      { prepare: "job_link_ref" },
+      [String(subscriberId), customerId],
+      { prepare: "job_link_kit_subscriber" },
     );
   /** Settles the tag row this job's version serves (a newer decision keeps its row); a call that went through is the last sync. */
   const settleTag = (id: string, version: number, state: TagState, lastError: string | null) =>
@@ -187,7 +187,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         }
         if (!tag.knownInKit) {
           const subscriber = await kitCall(() => kit.upsertSubscriber({ email: tag.email, firstName: tag.name?.split(" ")[0] }));
-          await linkRef("kit", String(subscriber.id), customerId);
+          await linkKitSubscriber(subscriber.id, customerId);
         }
         await kitCall(() => kit.tagByEmail(tagId, tag.email));
         await settleTag(tag.id, version, "applied", null);
