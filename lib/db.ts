@@ -52,8 +52,19 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return openPGlite(options.dataDir ?? ".data/pglite");
 }
 
+// The schema's DateTime columns are "timestamp without time zone" holding UTC (Prisma's
+// convention). node-postgres would write a Date and read such a column in the process's local
+// time zone, shifting every raw-SQL time (a retry's runAt, a lease) on a server outside UTC.
+pg.defaults.parseInputDatesAsUTC = true;
+const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+const utcTimestamp = (text: string) => new Date(`${text.replace(" ", "T")}Z`);
+const poolTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_WITHOUT_TIME_ZONE && format !== "binary" ? utcTimestamp : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 function openPostgres(connectionString: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString, max });
+  const pool = new pg.Pool({ connectionString, max, types: poolTypes });
   // An idle client that errors (server restart) must not crash the process.
   pool.on("error", () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

@@ -44,3 +44,24 @@ describe("database transactions", () => {
     expect(await emails()).toEqual(["c@example.com"]);
   });
 });
+
+describe("timestamps", () => {
+  // The schema's DateTime columns have no time zone: a process outside UTC must still write
+  // and read UTC instants (a retry's runAt, a lease), or jobs run hours early or late.
+  it("writes and reads Date parameters as UTC whatever the process's time zone", async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    try {
+      const at = new Date("2026-11-23T08:00:00.000Z");
+      const [row] = await testDb.db.sql<{ at: Date; epoch: number }>(
+        `SELECT $1::timestamp AS at, EXTRACT(EPOCH FROM $1::timestamp)::float8 AS epoch`,
+        [at],
+      );
+      expect(row?.epoch).toBe(at.getTime() / 1000);
+      expect(row?.at.toISOString()).toBe(at.toISOString());
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+});
