@@ -21,6 +21,7 @@ export interface EvalReport {
   durationSeconds: number;
   overall: CategoryFigures;
   categories: CategoryFigures[];
+  scenarios: Array<{ id: string; category: string; description: string; passes: number; trials: number }>;
   failures: TrialResult[];
 }
 
@@ -48,10 +49,16 @@ function figures(category: string, results: TrialResult[], trialsPerScenario: nu
 export function buildReport(
   results: TrialResult[],
   meta: { model: string; database: string; trialsPerScenario: number; ks: number[]; startedAt: string; durationSeconds: number },
+  scenarios: Array<{ id: string; category: string; description: string }>,
 ): EvalReport {
   const categories = [...new Set(results.map((result) => result.category))].sort();
+  const ran = scenarios.filter((scenario) => results.some((result) => result.scenario === scenario.id));
   return {
     ...meta,
+    scenarios: ran.map(({ id, category, description }) => {
+      const trials = results.filter((result) => result.scenario === id);
+      return { id, category, description, passes: trials.filter((result) => result.passed).length, trials: trials.length };
+    }),
     overall: figures("all", results, meta.trialsPerScenario, meta.ks),
     categories: categories.map((category) =>
       figures(
@@ -78,7 +85,8 @@ export function renderMarkdown(report: EvalReport): string {
     `Model: ${report.model}. Database: ${report.database}. ${report.trialsPerScenario} trials per scenario. Started ${report.startedAt}, took ${report.durationSeconds} s.`,
     "",
     "A trial passes only when every reply states its required facts, makes none of the forbidden claims,",
-    "and the database ends exactly as expected (customers, entitlements, access, tickets, jobs the conversation enqueued).",
+    "and the database ends exactly as expected (customers, entitlements, access grants, tickets with their journey and notes,",
+    "who the fake Circle holds in which access group, and the jobs the conversation enqueued).",
     "pass^k is the mean over scenarios of C(c,k)/C(n,k) for c passing trials out of n: the chance that k independent runs all pass.",
     "",
     `| Category | Scenarios | Trials passed | ${kHeads.join(" | ")} |`,
@@ -98,6 +106,10 @@ export function renderMarkdown(report: EvalReport): string {
       lines.push(`- **Bot (${turn.status}):** ${turn.reply}`);
     }
     lines.push("", "Expected end state:", "", fence(JSON.stringify(failure.expected, null, 2)), "", "Actual end state:", "", fence(JSON.stringify(failure.actual, null, 2)), "");
+  }
+  lines.push("## Scenarios", "", "| Scenario | Category | What happens | Passed |", "|---|---|---|---|");
+  for (const scenario of report.scenarios) {
+    lines.push(`| ${scenario.id} | ${scenario.category} | ${scenario.description.replace(/\|/g, "/")} | ${scenario.passes}/${scenario.trials} |`);
   }
   return lines.join("\n") + "\n";
 }

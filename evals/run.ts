@@ -78,7 +78,7 @@ const report = buildReport(results, {
   ks,
   startedAt: startedAt.toISOString(),
   durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-});
+}, selected);
 fs.mkdirSync(options.out, { recursive: true });
 fs.writeFileSync(path.join(options.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
 fs.writeFileSync(path.join(options.out, "report.md"), renderMarkdown(report));
