@@ -75,16 +75,9 @@ interface Waiting {
 /**
  * Group commit: at most `maxInFlight` statements at a time; deliveries that arrive meanwhile
  * wait and go together in the next one. A lone delivery is written at once.
- *
- * Two in flight by default: each statement costs the web process a socket write, a wake-up and
- * the driver's work, and PostgreSQL a commit, whatever its size. With four, a host whose CPU is
- * the bottleneck (Next at 8 senders) found a free slot for almost every delivery and wrote
- * about one event per commit; with one or two, several share it (measured on 2 cores: less CPU
- * per event in both hosts and in PostgreSQL, and more events/s). Two rather than one, so a
- * statement that stalls does not hold up every delivery behind it.
  */
 export function createLedgerWriter(db: Database, options: { maxInFlight?: number; maxBatch?: number } = {}): LedgerWriter {
-  const maxInFlight = options.maxInFlight ?? 2;
+  const maxInFlight = options.maxInFlight ?? 4;
   const maxBatch = options.maxBatch ?? 64;
   const queue: Waiting[] = [];
   let inFlight = 0;
