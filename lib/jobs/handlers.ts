@@ -15,6 +15,8 @@ import type { EmailStatus, TagState } from "../generated/prisma/enums";
 
 class CustomerNotIdentifiedError extends Error {
   readonly retryable = true;
+  /** Expected (Stripe delivers out of order), not a failure: logged at info, not warn. */
+  readonly waiting = true;
   constructor() {
     super("waiting for the event that identifies the customer");
     this.name = "CustomerNotIdentifiedError";

@@ -40,17 +40,18 @@ export interface Worker {
   readonly id: string;
 }
 
-function describe(error: unknown): { message: string; retryable: boolean; retryAfterMs: number | null } {
+function describe(error: unknown): { message: string; retryable: boolean; retryAfterMs: number | null; waiting: boolean } {
   if (error instanceof Error) {
-    const detail = error as Error & { retryable?: unknown; retryAfterMs?: unknown };
+    const detail = error as Error & { retryable?: unknown; retryAfterMs?: unknown; waiting?: unknown };
     return {
       message: `${error.name}: ${error.message}`,
       // Unknown errors (a database blip, a bug fixed by a deploy) get the retry budget too.
       retryable: typeof detail.retryable === "boolean" ? detail.retryable : true,
       retryAfterMs: typeof detail.retryAfterMs === "number" ? detail.retryAfterMs : null,
+      waiting: detail.waiting === true,
     };
   }
-  return { message: String(error), retryable: true, retryAfterMs: null };
+  return { message: String(error), retryable: true, retryAfterMs: null, waiting: false };
 }
 
 export function createWorker(options: WorkerOptions): Worker {
@@ -81,7 +82,7 @@ export function createWorker(options: WorkerOptions): Worker {
       await completeJob(db, job.id, workerId);
       options.onSettled?.(job, "succeeded");
     } catch (error) {
-      const { message, retryable, retryAfterMs } = describe(error);
+      const { message, retryable, retryAfterMs, waiting } = describe(error);
       if (error instanceof BudgetExhaustedError) {
         // Waiting for our own budget is not a failed attempt; the provider's other queued jobs
         // wait for the same reopening instead of each being claimed to find out.
@@ -95,7 +96,9 @@ export function createWorker(options: WorkerOptions): Worker {
       if (retryable && job.attempts < job.maxAttempts) {
         const delay = retryDelayMs(job.attempts, backoff, retryAfterMs);
         await rescheduleJob(db, job.id, workerId, new Date(Date.now() + delay), message);
-        log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, delayMs: delay, err: message }, "job failed; retrying");
+        const entry = { jobId: job.id, kind: job.kind, attempt: job.attempts, delayMs: delay, err: message };
+        if (waiting) log.info(entry, "job waiting for an earlier event; retrying");
+        else log.warn(entry, "job failed; retrying");
         options.onSettled?.(job, "retry");
         return;
       }
