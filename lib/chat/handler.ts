@@ -81,7 +81,7 @@ recent AS (
   ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
 SELECT latest.id, ${HISTORY_JSON} AS messages FROM latest`;
 
-const textPart = z.object({ type: z.literal("text"), text: z.string().trim().min(1).max(2_000) });
+const textParts = z.array(z.object({ type: z.literal("text"), text: z.string().trim().min(1).max(2_000) })).min(1);
 const chatRequest = z.object({
   id: z.string().min(1).max(100),
   messages: z
@@ -129,7 +129,7 @@ export function createChatHandlers(deps: ChatDeps) {
     const parsed = chatRequest.safeParse(body);
     if (!parsed.success) return json(400, { error: "The request is not a chat message." });
     const latest = parsed.data.messages.at(-1)!;
-    const text = z.array(textPart).min(1).safeParse(latest.parts.filter((part) => (part as { type?: unknown }).type === "text"));
+    const text = textParts.safeParse(latest.parts.filter((part) => (part as { type?: unknown }).type === "text"));
     if (latest.role !== "user" || !text.success) return json(400, { error: "Send one text message of up to 2,000 characters." });
 
     const conversationId = parsed.data.id;

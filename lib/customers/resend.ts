@@ -1,5 +1,6 @@
 import type { Database } from "../db";
 import { enqueue } from "../jobs/queue";
+import { customerLockKey } from "../lifecycle/engine";
 import { dedupeKey } from "../lifecycle/intents";
 import { findCustomerId } from "./record";
 
@@ -19,7 +20,7 @@ export async function requestInviteResend(db: Database, identity: string, now = 
   const customerId = await findCustomerId(db, identity);
   if (!customerId) return { result: "not_eligible", reason: "no purchase is linked to this email address" };
   return db.prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, `customer:${customerId}`);
+    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, customerLockKey(customerId));
     const entitlements = await tx.entitlement.findMany({ where: { customerId } });
     if (!entitlements.some((entitlement) => entitlement.status === "active" || entitlement.status === "trialing")) {
       return { result: "not_eligible" as const, reason: "there is no active membership on this account" };

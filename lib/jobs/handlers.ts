@@ -103,6 +103,16 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
       { prepare: "job_settle_tag" },
     );
 
+  // A dead job leaves its reason on the row it served, unless a newer decision has moved the row on.
+  const grantFailed = async (job: ClaimedJob, lastError: string) => {
+    const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
+    await db.prisma.accessGrant.updateMany({ where: { customerId, accessGroupId, version }, data: { state: "failed", lastError: lastError.slice(0, 500) } });
+  };
+  const tagFailed = async (job: ClaimedJob, lastError: string) => {
+    const { customerId, tagId, version } = tagPayload.parse(job.payload);
+    await db.prisma.emailTagState.updateMany({ where: { customerId, tagId, version }, data: { state: "failed", lastError: lastError.slice(0, 500) } });
+  };
+
   return {
     "lifecycle.apply": {
       async run(job) {
@@ -147,13 +157,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
           { prepare: "job_grant_done" },
         );
       },
-      async onDead(job, error) {
-        const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
-        await db.prisma.accessGrant.updateMany({
-          where: { customerId, accessGroupId, version },
-          data: { state: "failed", lastError: error.slice(0, 500) },
-        });
-      },
+      onDead: grantFailed,
     },
 
     "circle.revoke": {
@@ -169,11 +173,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         );
       },
       async onDead(job, error) {
-        const { customerId, accessGroupId, version } = grantPayload.parse(job.payload);
-        await db.prisma.accessGrant.updateMany({
-          where: { customerId, accessGroupId, version },
-          data: { state: "failed", lastError: `revoke failed: ${error}`.slice(0, 500) },
-        });
+        await grantFailed(job, `revoke failed: ${error}`);
       },
     },
 
@@ -194,10 +194,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         await kitCall(() => kit.tagByEmail(tagId, tag.email));
         await settleTag(tag.id, version, "applied", null);
       },
-      async onDead(job, error) {
-        const { customerId, tagId, version } = tagPayload.parse(job.payload);
-        await db.prisma.emailTagState.updateMany({ where: { customerId, tagId, version }, data: { state: "failed", lastError: error.slice(0, 500) } });
-      },
+      onDead: tagFailed,
     },
 
     "kit.untag": {
@@ -208,10 +205,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         await kitCall(() => kit.untagByEmail(tagId, tag.email));
         await settleTag(tag.id, version, "removed", null);
       },
-      async onDead(job, error) {
-        const { customerId, tagId, version } = tagPayload.parse(job.payload);
-        await db.prisma.emailTagState.updateMany({ where: { customerId, tagId, version }, data: { state: "failed", lastError: error.slice(0, 500) } });
-      },
+      onDead: tagFailed,
     },
 
     "kit.update_email": {

@@ -43,23 +43,11 @@ export interface ClaimedJob {
 /** Enqueues unless a job with the same dedupe key exists; returns how many were new. */
 export async function enqueue(tx: Tx, jobs: NewJob[]): Promise<number> {
   if (jobs.length === 0) return 0;
-  const result = await tx.job.createMany({
-    data: jobs.map((job) => ({
-      kind: job.kind,
-      payload: job.payload,
-      dedupeKey: job.dedupeKey,
-      priority: JOB_PRIORITY[job.kind] ?? DEFAULT_PRIORITY,
-      runAt: job.runAt ?? new Date(),
-      customerId: job.customerId ?? null,
-      journeyId: job.journeyId ?? null,
-      maxAttempts: job.maxAttempts ?? 8,
-    })),
-    skipDuplicates: true,
-  });
+  const result = await tx.job.createMany({ data: jobs.map(jobRecord), skipDuplicates: true });
   return result.count;
 }
 
-/** A job as one JSON object, with `enqueue`'s defaults, for `insertJobsFromJson`. */
+/** A job with every default filled in, as one JSON object (`enqueue`, `insertJobsFromJson`). */
 export function jobRecord(job: NewJob) {
   return {
     kind: job.kind,

@@ -57,7 +57,8 @@ async function lockIdentity(tx: Session, keys: string[]) {
   });
 }
 
-const customerLockKey = (customerId: string) => `customer:${customerId}`;
+/** The advisory lock key that serialises all work on one customer's record. */
+export const customerLockKey = (customerId: string) => `customer:${customerId}`;
 
 // Who the event is about: the customer that adopted it already, else the holder of one of its
 // external ids, else of its email; a Stripe event naming nobody known creates its customer.
@@ -458,7 +459,8 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
     return { outcome: "ignored", reason: normalized.error };
   }
   const event = normalized.event;
-  const lockKeys = [...refsOf(event).map((ref) => `${ref.provider}:${ref.externalId}`), `email:${emailOf(event) ?? ""}`];
+  const refs = refsOf(event).map(refKey);
+  const lockKeys = [...refs, `email:${emailOf(event) ?? ""}`];
 
   return db.transaction(async (tx) => {
     await lockIdentity(tx, lockKeys);
@@ -468,7 +470,6 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
         await markEvent(tx, ledgerId, "ignored", "not a customer", now);
         return { outcome: "ignored" as const, reason: "not a customer" };
       }
-      const refs = refsOf(event).map(refKey);
       if (refs.length === 0) {
         await markEvent(tx, ledgerId, "ignored", "names no customer, email or payment", now);
         return { outcome: "ignored" as const, reason: "unidentifiable" };
