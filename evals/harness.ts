@@ -3,8 +3,7 @@ import { createChatHandlers } from "../lib/chat/handler";
 import { signIdentityToken } from "../lib/identity";
 import { createWorker, type Worker } from "../lib/jobs/worker";
 import { createChatRateLimiter } from "../lib/ratelimit";
-import { handlersForFakes } from "../test/helpers/handlers";
-import { startStack, type Stack } from "../test/helpers/stack";
+import { startStack, TEST_BACKOFF, type Stack } from "../test/helpers/stack";
 import {
   chargeRefunded,
   checkoutCompleted,
@@ -245,14 +244,8 @@ export interface TrialOptions {
 export async function runTrial(scenario: Scenario, trial: number, options: TrialOptions): Promise<TrialResult> {
   const started = performance.now();
   const stack = await startStack();
-  const { url: circleUrl } = await stack.circle.start();
-  const { url: kitUrl } = await stack.kit.start();
-  const stepWorker = createWorker({
-    db: stack.db,
-    handlers: handlersForFakes({ db: stack.db, catalog: stack.catalog, circleUrl, kitUrl, timeoutMs: 300 }),
-    concurrency: 1,
-    backoff: { baseMs: 20, capMs: 200 },
-  });
+  // One job at a time, for the partial settles; the stack's own worker drains everything.
+  const stepWorker = createWorker({ db: stack.db, handlers: stack.handlers, concurrency: 1, backoff: TEST_BACKOFF });
   const startedAt = Math.floor(Date.now() / 1000);
   const turns: TurnRecord[] = [];
   const failures: string[] = [];
@@ -297,7 +290,6 @@ export async function runTrial(scenario: Scenario, trial: number, options: Trial
   } catch (error) {
     failures.push(`${error instanceof HistoryError ? "history" : "harness"}: ${(error as Error).message}`);
   } finally {
-    await stepWorker.stop();
     await stack.stop();
   }
   return {

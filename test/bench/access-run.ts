@@ -7,17 +7,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { accessRun } from "./access";
+import { accessRun, accessRunSettings, accessSettings } from "./access";
 import { cleanUp, cleanups, createBenchDatabase } from "./common";
 import { freePort, startNode, waitForHttp } from "./processes";
 
 const settings = z
   .object({
-    BENCH_PURCHASES: z.coerce.number().int().positive().default(200),
-    BENCH_PURCHASE_RATE: z.coerce.number().positive().default(20),
-    BENCH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-    BENCH_CIRCLE_LATENCY_MS: z.coerce.number().int().min(0).default(50),
-    BENCH_SETTLE_S: z.coerce.number().positive().default(120),
+    ...accessSettings,
     BENCH_QUIET_WAIT_S: z.coerce.number().min(0).default(60),
     BENCH_POSTGRES_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/postgres"),
   })
@@ -52,11 +48,7 @@ async function main() {
     secret,
     tmp,
     start,
-    purchases: settings.BENCH_PURCHASES,
-    perSecond: settings.BENCH_PURCHASE_RATE,
-    workerConcurrency: settings.BENCH_WORKER_CONCURRENCY,
-    circleLatencyMs: settings.BENCH_CIRCLE_LATENCY_MS,
-    settleS: settings.BENCH_SETTLE_S,
+    ...accessRunSettings(settings),
     quietWaitS: settings.BENCH_QUIET_WAIT_S,
   });
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Pool } from "undici";
+import { z } from "zod";
 import type { Database } from "../../lib/db";
 import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
 import { createFakeKit, FAKE_KIT_API_KEY } from "../fakes/kit";
@@ -76,6 +77,26 @@ export async function paymentToAccess(options: AccessOptions): Promise<AccessRes
   return { sent: sentAt.size, granted: latencies.length, latency: latencySummary(latencies), errors };
 }
 
+/** The payment-to-access settings (environment), shared by the ingest benchmark and access-run. */
+export const accessSettings = {
+    BENCH_PURCHASES: z.coerce.number().int().positive().default(200),
+    BENCH_PURCHASE_RATE: z.coerce.number().positive().default(20),
+    BENCH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+    BENCH_CIRCLE_LATENCY_MS: z.coerce.number().int().min(0).default(50),
+    BENCH_SETTLE_S: z.coerce.number().positive().default(120),
+};
+
+type AccessSettings = { [K in keyof typeof accessSettings]: z.infer<(typeof accessSettings)[K]> };
+
+/** The run's options from the settings above. */
+export const accessRunSettings = (settings: AccessSettings) => ({
+  purchases: settings.BENCH_PURCHASES,
+  perSecond: settings.BENCH_PURCHASE_RATE,
+  workerConcurrency: settings.BENCH_WORKER_CONCURRENCY,
+  circleLatencyMs: settings.BENCH_CIRCLE_LATENCY_MS,
+  settleS: settings.BENCH_SETTLE_S,
+});
+
 export interface AccessRunOptions {
   db: Database;
   databaseUrl: string;
@@ -98,32 +119,39 @@ export interface AccessRunOptions {
  * and Kit, with purchases sent to the ingest server at `ingestOrigin`; prints and returns the
  * figures, what became of the jobs, and the CPU the run took.
  */
-export async function accessRun(options: AccessRunOptions) {
-  const { db, databaseUrl, ingestOrigin, secret, tmp, start } = options;
+/**
+ * The fake Circle and Kit for a benchmark, started (and stopped at cleanup), with a one-plan
+ * catalog whose access group and tags are theirs.
+ */
+export async function startBenchProviders() {
   const circle = createFakeCircle();
   const kit = createFakeKit();
   const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
   cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
-  circle.latencyMs = options.circleLatencyMs;
   const group = circle.addAccessGroup("Community");
   const tag = (name: string) => kit.addTag(name);
+  const catalog = {
+    version: 1,
+    promotionalTagIds: [tag("promotions")],
+    plans: [
+      {
+        key: "community_monthly",
+        name: "Community (monthly)",
+        stripePriceIds: [newPurchase().priceId],
+        circleAccessGroupIds: [group],
+        kitTagIds: { active: [tag("paid_active")], onboarding: [tag("onboarding")], pastDue: [tag("payment_failed")], canceled: [tag("offboarding")], refunded: [tag("refunded")] },
+      },
+    ],
+  };
+  return { circle, kit, circleUrl: circleServer.url, kitUrl: kitServer.url, group, catalog };
+}
+
+export async function accessRun(options: AccessRunOptions) {
+  const { db, databaseUrl, ingestOrigin, secret, tmp, start } = options;
+  const { circle, kit, circleUrl, kitUrl, group, catalog } = await startBenchProviders();
+  circle.latencyMs = options.circleLatencyMs;
   const catalogFile = path.join(tmp, "plan-catalog.json");
-  fs.writeFileSync(
-    catalogFile,
-    JSON.stringify({
-      version: 1,
-      promotionalTagIds: [tag("promotions")],
-      plans: [
-        {
-          key: "community_monthly",
-          name: "Community (monthly)",
-          stripePriceIds: [newPurchase().priceId],
-          circleAccessGroupIds: [group],
-          kitTagIds: { active: [tag("paid_active")], onboarding: [tag("onboarding")], pastDue: [tag("payment_failed")], canceled: [tag("offboarding")], refunded: [tag("refunded")] },
-        },
-      ],
-    }),
-  );
+  fs.writeFileSync(catalogFile, JSON.stringify(catalog));
 
   // The throughput cells left their events queued; the worker must start from an empty outbox.
   await db.script(`TRUNCATE "Job", "WebhookEvent"`);
@@ -134,9 +162,9 @@ export async function accessRun(options: AccessRunOptions) {
     LOG_LEVEL: "info",
     STRIPE_WEBHOOK_SECRET: secret,
     KIT_WEBHOOK_SECRET: "bench-kit-webhook-secret",
-    CIRCLE_API_URL: circleServer.url,
+    CIRCLE_API_URL: circleUrl,
     CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
-    KIT_API_URL: kitServer.url,
+    KIT_API_URL: kitUrl,
     KIT_API_KEY: FAKE_KIT_API_KEY,
     PLAN_CATALOG: catalogFile,
     WORKER_CONCURRENCY: String(options.workerConcurrency),

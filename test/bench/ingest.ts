@@ -17,7 +17,7 @@ import { z } from "zod";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
 import type { Database } from "../../lib/db";
 import { checkoutCompleted, newPurchase } from "../helpers/stripe-events";
-import { accessRun, type AccessResult } from "./access";
+import { accessRun, accessRunSettings, accessSettings, type AccessResult } from "./access";
 import { closedLoop, type ClosedLoopResult } from "./load";
 import { pgbench, writePgbenchScript, type PgbenchResult } from "./pgbench";
 import { freePort, startCpuMeter, startNode, waitForHttp, waitForQuiet, type Child, type CpuUse } from "./processes";
@@ -31,11 +31,7 @@ const settings = z
       .default("1,8,32")
       .transform((list) => list.split(",").map(Number))
       .pipe(z.array(z.number().int().positive()).min(1)),
-    BENCH_PURCHASES: z.coerce.number().int().positive().default(200),
-    BENCH_PURCHASE_RATE: z.coerce.number().positive().default(20),
-    BENCH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-    BENCH_CIRCLE_LATENCY_MS: z.coerce.number().int().min(0).default(50),
-    BENCH_SETTLE_S: z.coerce.number().positive().default(120),
+    ...accessSettings,
     BENCH_PGBENCH_S: z.coerce.number().int().positive().default(10),
     /** Before each cell, wait up to this long for other processes to leave the cores idle (0: don't). */
     BENCH_QUIET_WAIT_S: z.coerce.number().min(0).default(60),
@@ -271,11 +267,7 @@ async function main() {
     secret,
     tmp,
     start,
-    purchases: settings.BENCH_PURCHASES,
-    perSecond: settings.BENCH_PURCHASE_RATE,
-    workerConcurrency: settings.BENCH_WORKER_CONCURRENCY,
-    circleLatencyMs: settings.BENCH_CIRCLE_LATENCY_MS,
-    settleS: settings.BENCH_SETTLE_S,
+    ...accessRunSettings(settings),
     quietWaitS: settings.BENCH_QUIET_WAIT_S,
   });
   await servers.ingest.child.stop();

@@ -9,11 +9,10 @@ import { z } from "zod";
 import { createWorker } from "../../lib/jobs/worker";
 import { parseCatalog } from "../../lib/lifecycle/catalog";
 import { recordEvents } from "../../lib/webhooks/ledger";
-import { createFakeCircle } from "../fakes/circle";
-import { createFakeKit } from "../fakes/kit";
 import { handlersForFakes } from "../helpers/handlers";
 import { checkoutCompleted, newPurchase, stripeLedgerEntry } from "../helpers/stripe-events";
-import { cleanUp, cleanups, createBenchDatabase, fmt } from "./common";
+import { startBenchProviders } from "./access";
+import { cleanUp, createBenchDatabase, fmt } from "./common";
 import { startCpuMeter } from "./processes";
 
 const settings = z
@@ -45,30 +44,13 @@ interface Tally {
 
 async function main() {
   const { db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, 10);
-  const circle = createFakeCircle();
-  const kit = createFakeKit();
-  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
-  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
-  const group = circle.addAccessGroup("Community");
-  const tag = (name: string) => kit.addTag(name);
-  const catalog = parseCatalog({
-    version: 1,
-    promotionalTagIds: [tag("promotions")],
-    plans: [
-      {
-        key: "community_monthly",
-        name: "Community (monthly)",
-        stripePriceIds: [newPurchase().priceId],
-        circleAccessGroupIds: [group],
-        kitTagIds: { active: [tag("paid_active")], onboarding: [tag("onboarding")], pastDue: [tag("payment_failed")], canceled: [tag("offboarding")], refunded: [tag("refunded")] },
-      },
-    ],
-  });
+  const providers = await startBenchProviders();
+  const catalog = parseCatalog(providers.catalog);
 
   // Each handler's run is timed; with one job at a time nothing else runs meanwhile.
   const tallies = new Map<string, Tally>();
   const handlers = Object.fromEntries(
-    Object.entries(handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url })).map(([kind, handler]) => [
+    Object.entries(handlersForFakes({ db, catalog, circleUrl: providers.circleUrl, kitUrl: providers.kitUrl })).map(([kind, handler]) => [
       kind,
       {
         ...handler,

@@ -1,4 +1,5 @@
 import type { Database } from "../../lib/db";
+import type { JobHandler } from "../../lib/jobs/handlers";
 import { createWorker, type Worker } from "../../lib/jobs/worker";
 import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
 import { createKitWebhookHandler, signKitPayload } from "../../lib/webhooks/kit";
@@ -13,6 +14,9 @@ import { signStripe } from "./stripe-events";
 // The whole spine wired for a test: a fresh database, fake Circle and Kit over real HTTP,
 // a plan catalog whose ids are the fakes' ids, the real webhook handlers, and a worker.
 
+/** Retries in milliseconds, so a test sees a provider's retries to the dead letter in about a second. */
+export const TEST_BACKOFF = { baseMs: 20, capMs: 200 };
+
 export const STRIPE_SECRET = "whsec_test_spine_secret";
 export const KIT_SECRET = "kit_test_spine_secret";
 
@@ -24,6 +28,8 @@ export interface Stack {
   catalog: PlanCatalog;
   ids: { communityGroup: number; masterclassGroup: number; activeTag: number; onboardingTag: number; pastDueTag: number; canceledTag: number; refundedTag: number; promoTag: number };
   worker: Worker;
+  /** The real job handlers the worker runs, for a test that needs a worker of its own. */
+  handlers: Record<string, JobHandler>;
   postStripe(event: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
   postKit(body: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
   /** Hands a hand-built request to the provider's handler. */
@@ -71,7 +77,7 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
     ],
   });
   const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: 300 });
-  const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: { baseMs: 20, capMs: 200 } });
+  const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: TEST_BACKOFF });
   const ledger = createLedgerWriter(db);
   const stripeHandler = createStripeWebhookHandler({ ledger, secret: STRIPE_SECRET });
   const kitHandler = createKitWebhookHandler({ ledger, secret: KIT_SECRET });
@@ -84,6 +90,7 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
     catalog,
     ids,
     worker,
+    handlers,
     postStripe(event, opts = {}) {
       const payload = JSON.stringify(event);
       return stripeHandler(
