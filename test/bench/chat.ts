@@ -15,15 +15,20 @@
 // 2. Paced chat turns: the same turn time, with conversations at human pace instead of back to
 //    back: each conversation waits a think time between reading a reply and sending its next
 //    message, and keeps its conversation id for several turns, so the history it reads grows.
-// 3. The getEntitlement tool: execute() for random seeded customers, sequentially.
+// 3. The AI SDK's floor: the same streamText call, model and tools, with getEntitlement
+//    answering a record read once before the run: no identity check, no rate limit, no
+//    database, no history. What a two-step turn costs before any of the product's own work.
+// 4. The getEntitlement tool: execute() for random seeded customers, sequentially.
 //
 // Durations and sizes come from the environment, e.g. a quick run:
 //   BENCH_WARMUP_S=1 BENCH_MEASURE_S=2 BENCH_PACED_MEASURE_S=5 BENCH_CUSTOMERS=40 BENCH_TOOL_CALLS=200 npx tsx test/bench/chat.ts
 import crypto from "node:crypto";
+import { convertToModelMessages, stepCountIs, streamText, type UIMessage } from "ai";
 import { z } from "zod";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
 import { createChatHandlers } from "../../lib/chat/handler";
 import { createOfflineModel } from "../../lib/chat/offline-model";
+import { SYSTEM_PROMPT } from "../../lib/chat/prompt";
 import type { Database } from "../../lib/db";
 import { signIdentityToken } from "../../lib/identity";
 import { createWorker } from "../../lib/jobs/worker";
@@ -306,6 +311,38 @@ function closedLoop(chat: ChatHandlers, customers: Customer[], conversations: nu
   });
 }
 
+/**
+ * The SDK floor, closed loop: what the handler does from the model call on (convert the
+ * message, streamText with the offline model and the chat's tools, the UI message stream read
+ * to the end), with getEntitlement returning `view` instead of reading the database.
+ */
+function sdkFloor(db: Database, catalog: PlanCatalog, customers: Customer[], view: unknown, conversations: number): Promise<TurnResult> {
+  const model = createOfflineModel();
+  return measureTurns(customers, conversations, settings.BENCH_MEASURE_S, async (customer, _slot, window) => {
+    const real = createTools({ identity: customer.email, db, catalog });
+    const tools = { ...real, getEntitlement: { ...real.getEntitlement, execute: async () => view } };
+    while (performance.now() < window.stopAt) {
+      const sentAt = performance.now();
+      let failure: string | null;
+      try {
+        const messages: UIMessage[] = [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: settings.BENCH_MESSAGE }] }];
+        const result = streamText({
+          model,
+          system: SYSTEM_PROMPT,
+          messages: await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true }),
+          tools,
+          stopWhen: stepCountIs(5),
+        });
+        const response = result.toUIMessageStreamResponse({ originalMessages: messages, generateMessageId: () => crypto.randomUUID(), onFinish: () => {} });
+        failure = checkTurn(response.status, await response.text());
+      } catch (error) {
+        failure = `${(error as Error).name}: ${(error as Error).message}`;
+      }
+      window.record({ failure, sentAt, answeredAt: performance.now() });
+    }
+  });
+}
+
 // What a customer asks, turn after turn, in one conversation: every line is answered from getEntitlement.
 const PACED_SCRIPT = [
   "I paid but can't log in",
@@ -436,7 +473,17 @@ async function main() {
     logTurns(pacedTurns);
   }
 
-  console.log(`5. getEntitlement tool: ${settings.BENCH_TOOL_WARMUP} warm-up + ${settings.BENCH_TOOL_CALLS} sequential calls, random seeded customers`);
+  console.log(`5. the AI SDK's floor (no identity check, no database, no history): ${settings.BENCH_CONVERSATIONS.join("/")} in flight, closed loop`);
+  const floorView = await createTools({ identity: customers[0]!.email, db, catalog }).getEntitlement.execute!({}, { toolCallId: "floor", messages: [] });
+  const floor: TurnResult[] = [];
+  for (const conversations of settings.BENCH_CONVERSATIONS) {
+    await quiet(settings.BENCH_QUIET_WAIT_S);
+    const result = await sdkFloor(db, catalog, customers, floorView, conversations);
+    floor.push(result);
+    logTurns(result);
+  }
+
+  console.log(`6. getEntitlement tool: ${settings.BENCH_TOOL_WARMUP} warm-up + ${settings.BENCH_TOOL_CALLS} sequential calls, random seeded customers`);
   await quiet(settings.BENCH_QUIET_WAIT_S);
   const tool = await toolCalls(db, catalog, customers);
   console.log(
@@ -468,6 +515,11 @@ async function main() {
     );
     table(["Conversations", "Think ms", ...TURN_COLUMNS], [[String(pacedTurns.conversations), String(settings.BENCH_THINK_MS), ...turnRow(pacedTurns)]]);
   }
+  lines.push(
+    "## The AI SDK's floor (the same streamText call, model and tools; getEntitlement returns a record read before the run; no identity check, rate limit, database or history; closed loop)",
+    "",
+  );
+  table(["In flight", ...TURN_COLUMNS], floor.map((t) => [String(t.conversations), ...turnRow(t)]));
   lines.push(`## getEntitlement tool (sequential, ${settings.BENCH_TOOL_CALLS} calls after ${settings.BENCH_TOOL_WARMUP} warm-up)`, "");
   table(["Calls", "p50 ms", "p95 ms", "p99 ms", "max ms"], [[String(tool.calls), ms(tool.latency.p50), ms(tool.latency.p95), ms(tool.latency.p99), ms(tool.latency.max)]]);
 
