@@ -3,6 +3,8 @@
 // processes; closed-loop signed Stripe events at each concurrency against the bare Next route
 // (the framework's ceiling), our Next webhook route and the ingest server; payment-to-access
 // through a worker process against fake Circle and Kit; a pgbench baseline; a markdown report.
+// The Next route's share of the bare route is also measured in interleaved rounds (bare, route,
+// bare, route, ...), so that drift of this shared VM between cells does not decide the ratio.
 //
 // On a shared machine each measurement first waits (up to BENCH_QUIET_WAIT_S) for the cores to
 // go idle, and every cell reports the CPU other processes took meanwhile.
@@ -33,6 +35,9 @@ const settings = z
       .pipe(z.array(z.number().int().positive()).min(1)),
     ...accessSettings,
     BENCH_PGBENCH_S: z.coerce.number().int().positive().default(10),
+    /** Interleaved bare/Next-route rounds per concurrency, and each cell's measured seconds (after 0.5 s warm-up). */
+    BENCH_PAIR_ROUNDS: z.coerce.number().int().min(0).default(5),
+    BENCH_PAIR_MEASURE_S: z.coerce.number().positive().default(3),
     /** Before each cell, wait up to this long for other processes to leave the cores idle (0: don't). */
     BENCH_QUIET_WAIT_S: z.coerce.number().min(0).default(60),
     BENCH_POSTGRES_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -105,6 +110,60 @@ async function throughput(servers: Record<ServerKey, { origin: string; child: Ch
   return cells;
 }
 
+interface PairRound {
+  senders: number;
+  bare: Cell;
+  next: Cell;
+}
+
+/**
+ * The bare route and the Next webhook route alternately, BENCH_PAIR_ROUNDS times per
+ * concurrency, on the warm Next server: each round's ratio compares two cells measured seconds
+ * apart, and the median over rounds is robust to a round the VM slowed down.
+ */
+async function interleavedRounds(next: { origin: string; child: Child }, secret: string): Promise<PairRound[]> {
+  const rounds: PairRound[] = [];
+  const measure = async (target: "bare" | "next", senders: number): Promise<Cell> => {
+    const warmupMs = 500;
+    const meter = sleep(warmupMs).then(() => startCpuMeter(next.child.pid));
+    const path = TARGETS.find((t) => t.key === target)!.path;
+    const result = await closedLoop({ origin: next.origin, path, senders, warmupMs, measureMs: settings.BENCH_PAIR_MEASURE_S * 1000, secret });
+    return { target, senders, result, cpu: (await meter).stop() };
+  };
+  for (const senders of settings.BENCH_SENDERS) {
+    await quiet(settings.BENCH_QUIET_WAIT_S);
+    for (let round = 0; round < settings.BENCH_PAIR_ROUNDS; round++) {
+      const bare = await measure("bare", senders);
+      const route = await measure("next", senders);
+      rounds.push({ senders, bare, next: route });
+      console.log(
+        `  ${String(senders).padStart(2)} senders, round ${round + 1}: bare ${fmt(bare.result.eventsPerSecond)}/s, route ${fmt(route.result.eventsPerSecond)}/s ` +
+          `(${fmt((100 * route.result.eventsPerSecond) / bare.result.eventsPerSecond)}%); errors ${bare.result.errors.count + route.result.errors.count}; ` +
+          `steal ${fmt(Math.max(bare.cpu.steal, route.cpu.steal))}%, other ${fmt(Math.max(bare.cpu.other, route.cpu.other))}%`,
+      );
+    }
+  }
+  return rounds;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * At one sender a request's time is the bare route's plus whatever the route adds. The least a
+ * durable ack adds is what the ledger statement adds in the lean ingest server (its time per
+ * request with the database minus without): the share of bare a route could keep at best.
+ */
+function oneSenderCeiling(bare: Cell | undefined, ingest: Cell | undefined, nodb: Cell | undefined): number | null {
+  if (!bare || !ingest || !nodb) return null;
+  const bareMs = 1000 / bare.result.eventsPerSecond;
+  const ledgerMs = 1000 / ingest.result.eventsPerSecond - 1000 / nodb.result.eventsPerSecond;
+  return bareMs / (bareMs + Math.max(0, ledgerMs));
+}
+
 /** Every 2xx on a webhook route must be one ledger row and one job: nothing acknowledged is lost. */
 async function checkLedger(db: Database, cells: Cell[]): Promise<string> {
   const acked = cells.filter((cell) => TARGETS.find((target) => target.key === cell.target)?.ledger).reduce((sum, cell) => sum + cell.result.acked, 0);
@@ -123,6 +182,7 @@ function report(
   background: CpuUse,
   cells: Cell[],
   ledgerLine: string,
+  rounds: PairRound[],
   access: { result: AccessResult; jobSummary: string; cpuLine: string },
   pgbenchRuns: Array<PgbenchResult & { cpu: CpuUse }>,
 ): string {
@@ -166,6 +226,31 @@ function report(
   );
   lines.push(`Ledger check: ${ledgerLine}.`, "");
 
+  if (rounds.length > 0) {
+    lines.push(
+      `## Next route against the bare route, interleaved (${settings.BENCH_PAIR_ROUNDS} rounds per concurrency; 0.5 s warm-up + ${settings.BENCH_PAIR_MEASURE_S} s per cell)`,
+      "",
+    );
+    table(
+      ["Senders", "Bare events/s (median)", "Route events/s (median)", "Route / bare: median", "min", "max", "Next CPU ms/event: bare", "route"],
+      settings.BENCH_SENDERS.map((senders) => {
+        const at = rounds.filter((round) => round.senders === senders);
+        const ratios = at.map((round) => round.next.result.eventsPerSecond / round.bare.result.eventsPerSecond);
+        const cpu = (pick: (round: PairRound) => Cell) => median(at.map((round) => cpuMs(pick(round).cpu.server ?? 0, pick(round).result.eventsPerSecond)));
+        return [
+          String(senders),
+          fmt(median(at.map((round) => round.bare.result.eventsPerSecond))),
+          fmt(median(at.map((round) => round.next.result.eventsPerSecond))),
+          `${fmt(100 * median(ratios))}%`,
+          `${fmt(100 * Math.min(...ratios))}%`,
+          `${fmt(100 * Math.max(...ratios))}%`,
+          fmt(cpu((round) => round.bare), 2),
+          fmt(cpu((round) => round.next), 2),
+        ];
+      }),
+    );
+  }
+
   lines.push("## Payment to access", "");
   const a = access.result;
   table(
@@ -208,6 +293,15 @@ function report(
       const ratio = next.result.eventsPerSecond / bare.result.eventsPerSecond;
       checks.push([`Next route keeps >= 85% of bare, ${senders} senders`, ">= 85%", `${fmt(100 * ratio)}% (${fmt(next.result.eventsPerSecond)} vs ${fmt(bare.result.eventsPerSecond)}/s)`, ratio >= 0.85 ? "yes" : "no"]);
     }
+    const paired = rounds.filter((round) => round.senders === senders);
+    if (paired.length > 0) {
+      const ratio = median(paired.map((round) => round.next.result.eventsPerSecond / round.bare.result.eventsPerSecond));
+      checks.push([`Next route keeps >= 85% of bare, ${senders} senders, interleaved (median of ${paired.length})`, ">= 85%", `${fmt(100 * ratio)}%`, ratio >= 0.85 ? "yes" : "no"]);
+    }
+  }
+  const ceiling = oneSenderCeiling(cell("bare", 1), cell("ingest", 1), cell("nodb", 1));
+  if (ceiling !== null) {
+    checks.push(["At 1 sender: the most a route with a durable ack can keep of bare (bare's time per request plus the ledger's share in the lean server)", "(bound)", `${fmt(100 * ceiling)}%`, "-"]);
   }
   const top = cell("ingest", 32);
   if (top) {
@@ -255,7 +349,9 @@ async function main() {
 
   console.log(`3. throughput: ${settings.BENCH_SENDERS.join("/")} senders, ${settings.BENCH_WARMUP_S} s warm-up + ${settings.BENCH_MEASURE_S} s per cell`);
   const cells = await throughput(servers, secret);
-  const ledgerLine = await checkLedger(db, cells);
+  console.log(`3b. Next route against the bare route, interleaved: ${settings.BENCH_PAIR_ROUNDS} rounds per concurrency`);
+  const rounds = await interleavedRounds(servers.next, secret);
+  const ledgerLine = await checkLedger(db, [...cells, ...rounds.map((round) => round.next)]);
   console.log(`  ${ledgerLine}`);
   await Promise.all([servers.next.child.stop(), servers.nodb.child.stop()]);
 
@@ -286,7 +382,7 @@ async function main() {
     );
   }
 
-  console.log(`\n${report(machine, background, cells, ledgerLine, access, pgbenchRuns)}`);
+  console.log(`\n${report(machine, background, cells, ledgerLine, rounds, access, pgbenchRuns)}`);
 }
 
 try {
