@@ -258,7 +258,7 @@ export async function runTrial(scenario: Scenario, trial: number, options: Trial
       db: stack.db,
       catalog: stack.catalog,
       identitySecret: IDENTITY_SECRET,
-      rateLimiter: createChatRateLimiter({ kind: "memory" }),
+      rateLimiter: createChatRateLimiter({ kind: "memory", keySecret: IDENTITY_SECRET }),
       model: options.model,
     });
     const identity = scenario.identity ?? Object.values(scenario.purchases)[0]?.email ?? "nobody@example.com";

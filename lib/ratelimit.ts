@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
@@ -17,6 +17,11 @@ export type ChatRateLimiterOptions = RateLimitStore & {
   limits?: Partial<Record<RateLimitScope, RateLimit>>;
   /** Redis key prefix; tests pass a unique one. */
   prefix?: string;
+  /**
+   * Keys the identifiers in Redis (HMAC-SHA256): without it, anyone who can list the keys could
+   * confirm who chatted by hashing candidate emails. Every instance must use the same one.
+   */
+  keySecret: string;
 };
 export type RateLimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number; scope: RateLimitScope };
 export interface ChatRateLimiter {
@@ -60,6 +65,8 @@ export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRate
     }
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (options.keySecret === "") throw new TypeError("the rate-limit key secret is empty");
+  const identifier = (scope: RateLimitScope, value: string) => createHmac("sha256", options.keySecret).update(`${scope}\u0000${value}`).digest("hex");
 
   let windows: Record<RateLimitScope, SlidingWindow>;
   let close = async () => {};
@@ -90,9 +97,9 @@ export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRate
   return {
     async check({ customerKey, ip }) {
       if (customerKey.trim() === "") throw new TypeError("customerKey is empty");
-      // Hashed: no raw email in Redis keys, and a bounded key whatever a header carried.
-      const attempts: { scope: RateLimitScope; identifier: string }[] = [{ scope: "customer", identifier: sha256(customerKey) }];
-      if (ip) attempts.push({ scope: "ip", identifier: sha256(ip) });
+      // Keyed hashes: no email or address in Redis keys, and a bounded key whatever a header carried.
+      const attempts: { scope: RateLimitScope; identifier: string }[] = [{ scope: "customer", identifier: identifier("customer", customerKey) }];
+      if (ip) attempts.push({ scope: "ip", identifier: identifier("ip", ip) });
 
       const outcomes = await Promise.all(attempts.map(async (attempt) => ({ ...attempt, ...(await windows[attempt.scope](attempt.identifier, 1)) })));
       const blocked = outcomes.filter((outcome) => !outcome.success);
@@ -108,7 +115,6 @@ export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRate
   };
 }
 
-const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 const sha1 = (value: string) => createHash("sha1").update(value).digest("hex");
 
 type RatelimitRedis = ConstructorParameters<typeof Ratelimit>[0]["redis"];

@@ -62,7 +62,8 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
       db,
       catalog,
       identitySecret,
-      rateLimiter: createChatRateLimiter(chooseRateLimitStore(config)),
+      // Keyed with the identity secret: every instance has it, and nothing else needs a new one.
+      rateLimiter: createChatRateLimiter({ ...chooseRateLimitStore(config), keySecret: identitySecret }),
       model: chooseChatModel(config),
     }),
     identitySecret,

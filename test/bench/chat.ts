@@ -445,6 +445,7 @@ async function main() {
     // In memory and far above any rate the bench reaches: the bench measures turns, not limits.
     rateLimiter: createChatRateLimiter({
       kind: "memory",
+      keySecret: IDENTITY_SECRET,
       limits: { customer: { requests: 1_000_000_000, windowMs: 60_000 }, ip: { requests: 1_000_000_000, windowMs: 60_000 } },
     }),
     model: createOfflineModel(),

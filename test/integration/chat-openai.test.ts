@@ -31,7 +31,7 @@ function handlers(apiKey = "test-key") {
     db: stack.db,
     catalog: stack.catalog,
     identitySecret: SECRET,
-    rateLimiter: createChatRateLimiter({ kind: "memory" }),
+    rateLimiter: createChatRateLimiter({ kind: "memory", keySecret: SECRET }),
     model: chooseChatModel({ OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: openai.url, OPENAI_MODEL: "scripted" }),
   });
 }

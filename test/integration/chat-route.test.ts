@@ -23,6 +23,7 @@ function build(limits?: { customer: { requests: number; windowMs: number } }) {
       kind: "redis",
       url: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
       prefix: `test-chat-${crypto.randomUUID()}`,
+      keySecret: SECRET,
       limits,
     }),
     model: createOfflineModel(),

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import { chooseRateLimitStore, createChatRateLimiter, type ChatRateLimiter, type
 // run writes sits under one unique prefix, deleted at the end.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const RUN_PREFIX = `test:ratelimit:${randomUUID()}`;
+const KEY_SECRET = "rate-limit-key-secret-for-tests";
 
 let redis: IORedis;
 beforeAll(() => {
@@ -45,7 +46,7 @@ describe.each(stores)("chat rate limiter on the %s store", (_name, store) => {
     await Promise.all(open.splice(0).map((limiter) => limiter.close()));
   });
   const limiter = (limits: { customer?: RateLimit; ip?: RateLimit }) => {
-    const created = createChatRateLimiter({ ...store, limits, prefix: `${RUN_PREFIX}:${randomUUID()}` });
+    const created = createChatRateLimiter({ ...store, limits, prefix: `${RUN_PREFIX}:${randomUUID()}`, keySecret: KEY_SECRET });
     open.push(created);
     return created;
   };
@@ -116,7 +117,7 @@ describe.each(stores)("chat rate limiter on the %s store", (_name, store) => {
 describe("chat rate limiter on Redis", () => {
   it("keeps raw emails and IPs out of its keys", async () => {
     const prefix = `${RUN_PREFIX}:${randomUUID()}`;
-    const chat = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix });
+    const chat = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, keySecret: KEY_SECRET });
     try {
       await chat.check({ customerKey: "Private.Person@example.com", ip: "192.0.2.55" });
     } finally {
@@ -129,11 +130,31 @@ describe("chat rate limiter on Redis", () => {
     }
   });
 
+  it("keys its identifiers with the secret: no plain hash of an email or IP, and another secret counts apart", async () => {
+    const prefix = `${RUN_PREFIX}:${randomUUID()}`;
+    const limits = { customer: minute(1), ip: minute(100) };
+    const message = { customerKey: "private.person@example.com", ip: "192.0.2.56" };
+    const first = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, limits, keySecret: KEY_SECRET });
+    const otherSecret = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, limits, keySecret: "a-different-key-secret" });
+    try {
+      expect(await first.check(message)).toEqual({ ok: true });
+      expect(await first.check(message)).toMatchObject({ ok: false, scope: "customer" });
+      expect(await otherSecret.check(message)).toEqual({ ok: true });
+    } finally {
+      await Promise.all([first.close(), otherSecret.close()]);
+    }
+    const plain = [message.customerKey, message.ip].map((value) => createHash("sha256").update(value).digest("hex"));
+    const keys = (await runKeys()).filter((key) => key.startsWith(prefix));
+    expect(keys.length).toBe(4);
+    for (const key of keys) for (const hash of plain) expect(key).not.toContain(hash);
+    expect(() => createChatRateLimiter({ kind: "memory", keySecret: "" })).toThrow(/key secret is empty/);
+  });
+
   it("shares limits between limiter instances, as separate app instances would", async () => {
     const prefix = `${RUN_PREFIX}:${randomUUID()}`;
     const limits = { customer: minute(2), ip: minute(100) };
-    const first = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, limits });
-    const second = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, limits });
+    const first = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, limits, keySecret: KEY_SECRET });
+    const second = createChatRateLimiter({ kind: "redis", url: REDIS_URL, prefix, limits, keySecret: KEY_SECRET });
     try {
       const message = { customerKey: "ada@example.com", ip: "203.0.113.7" };
       expect(await first.check(message)).toEqual({ ok: true });
@@ -146,7 +167,7 @@ describe("chat rate limiter on Redis", () => {
   });
 
   it("fails check() when Redis is unreachable", async () => {
-    const chat = createChatRateLimiter({ kind: "redis", url: "redis://127.0.0.1:1" });
+    const chat = createChatRateLimiter({ kind: "redis", url: "redis://127.0.0.1:1", keySecret: KEY_SECRET });
     try {
       await expect(chat.check({ customerKey: "ada@example.com", ip: null })).rejects.toThrow();
     } finally {
@@ -158,7 +179,7 @@ describe("chat rate limiter on Redis", () => {
 describe("Upstash REST store", () => {
   // No network here: only construction is checked, no request is made.
   it("constructs", async () => {
-    const chat = createChatRateLimiter({ kind: "upstash", url: "https://example-12345.upstash.io", token: "test-token" });
+    const chat = createChatRateLimiter({ kind: "upstash", url: "https://example-12345.upstash.io", token: "test-token", keySecret: KEY_SECRET });
     expect(typeof chat.check).toBe("function");
     await chat.close();
   });
