@@ -2,15 +2,38 @@ import { z } from "zod";
 import type { Runtime } from "../runtime";
 import { isAdmin } from "../auth";
 import { findCustomerId, getCustomerRecord } from "../customers/record";
-import { json, rejection } from "../webhooks/http";
+import { replayDeadJob } from "../jobs/queue";
+import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
 
-// Admin read API as Request -> Response functions (mounted by Next route handlers).
+// Admin API as Request -> Response functions (mounted by Next route handlers).
+
+/** What the admin API works with: the parsed env (for the token) and the database. */
+export type AdminDeps = Pick<Runtime, "env" | "db">;
 
 const customerQuery = z.object({ email: z.string().trim().min(3).max(320).includes("@", { message: "email must be an email address" }) });
 const ticketQuery = z.object({
   status: z.enum(["open", "pending", "resolved"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+
+const jobQuery = z.object({
+  status: z.enum(["queued", "running", "succeeded", "dead"]).optional(),
+  kind: z.string().trim().min(1).max(60).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const jobId = z.uuid({ message: "the job id must be a UUID" });
+const replayRequest = z
+  .object({
+    admin: z
+      .string()
+      .trim()
+      .min(1, { message: "admin: who replays the job is required" })
+      .max(60)
+      .regex(/^[\p{L}\p{N} ._@-]+$/u, { message: "admin may hold letters, digits, spaces and . _ @ -" }),
+    reason: z.string().trim().min(3, { message: "reason: say why the job is replayed (3 to 500 characters)" }).max(500),
+  })
+  .strict();
+const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 
 export async function getCustomer(request: Request, runtime: Runtime): Promise<Response> {
   if (!isAdmin(request, runtime.env)) return rejection(401, "admin token required");
@@ -46,4 +69,55 @@ export async function listTickets(request: Request, runtime: Runtime): Promise<R
       updatedAt: ticket.updatedAt,
     })),
   });
+}
+
+/** GET /api/admin/jobs: the outbox, newest change first; `?status=dead` is the dead-letter queue. */
+export async function listJobs(request: Request, deps: AdminDeps): Promise<Response> {
+  if (!isAdmin(request, deps.env)) return rejection(401, "admin token required");
+  const query = jobQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return rejection(400, query.error.issues[0]?.message ?? "invalid query");
+  const { status, kind, limit } = query.data;
+  const jobs = await deps.db.prisma.job.findMany({
+    where: { ...(status ? { status } : {}), ...(kind ? { kind } : {}) },
+    orderBy: { updatedAt: "desc" },
+    take: limit,
+    select: {
+      id: true,
+      kind: true,
+      status: true,
+      attempts: true,
+      maxAttempts: true,
+      lastError: true,
+      customerId: true,
+      journeyId: true,
+      runAt: true,
+      createdAt: true,
+      updatedAt: true,
+      finishedAt: true,
+    },
+  });
+  return json(200, { jobs });
+}
+
+/**
+ * POST /api/admin/jobs/{id}/replay with `{ admin, reason }`: a dead job goes back in the queue
+ * with a fresh attempt budget, and an audit row (actor `admin:<admin>`) records who and why.
+ */
+export async function replayJob(request: Request, deps: AdminDeps, id: string): Promise<Response> {
+  if (!isAdmin(request, deps.env)) return rejection(401, "admin token required");
+  const parsedId = jobId.safeParse(id);
+  if (!parsedId.success) return rejection(400, parsedId.error.issues[0]?.message ?? "invalid job id");
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(request, MAX_ADMIN_BODY_BYTES));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return rejection(413, "body over 16 KiB");
+    return rejection(400, "the body is not JSON");
+  }
+  const parsed = replayRequest.safeParse(body);
+  if (!parsed.success) return rejection(400, parsed.error.issues[0]?.message ?? "invalid body");
+  const outcome = await replayDeadJob(deps.db, parsedId.data, { actor: `admin:${parsed.data.admin}`, reason: parsed.data.reason });
+  if (outcome.replayed) return json(200, { replayed: true, jobId: parsedId.data, kind: outcome.kind, status: "queued" });
+  if (outcome.status === null) return rejection(404, "no job with that id");
+  return rejection(409, `the job is ${outcome.status}; only dead jobs can be replayed`);
 }

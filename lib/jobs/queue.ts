@@ -140,14 +140,32 @@ export async function deferProviderJobs(db: Database, provider: string, until: D
   return rows.length;
 }
 
-/** Puts a dead job back in the queue with a fresh attempt budget (admin replay). */
-export async function replayDeadJob(db: Database, jobId: string): Promise<boolean> {
-  const rows = await db.sql(
-    `UPDATE "Job" SET status = 'queued', attempts = 0, "runAt" = now(), "finishedAt" = NULL, "updatedAt" = now()
-      WHERE id = $1 AND status = 'dead' RETURNING id`,
-    [jobId],
+export type ReplayOutcome = { replayed: true; kind: string } | { replayed: false; status: string | null };
+
+/**
+ * Puts a dead job back in the queue with a fresh attempt budget (admin replay), and writes the
+ * audit row in the same statement: a replay without its audit record cannot happen. A job that
+ * is not dead is left as it is; `status` says what it is (null: no such job).
+ */
+export async function replayDeadJob(db: Database, jobId: string, audit: { actor: string; reason: string }): Promise<ReplayOutcome> {
+  const [row] = await db.sql<{ status: string; kind: string; replayed: boolean }>(
+    `WITH target AS (
+       SELECT id, kind, status::text AS status, attempts, "lastError", "customerId" FROM "Job" WHERE id = $1 FOR UPDATE),
+     replayed AS (
+       UPDATE "Job" SET status = 'queued', attempts = 0, "runAt" = now(), "finishedAt" = NULL, "leaseUntil" = NULL,
+              "lockedBy" = NULL, "updatedAt" = now()
+         FROM target WHERE "Job".id = target.id AND target.status = 'dead' RETURNING "Job".id),
+     audited AS (
+       INSERT INTO "AuditLog" (id, actor, action, reason, before, after, "correlationId", "customerId")
+       SELECT gen_random_uuid(), $2, 'job.replay', $3,
+              jsonb_build_object('status', 'dead', 'kind', kind, 'attempts', attempts, 'lastError', "lastError"),
+              jsonb_build_object('status', 'queued', 'attempts', 0), id, "customerId"
+         FROM target WHERE id IN (SELECT id FROM replayed) RETURNING id)
+     SELECT status, kind, EXISTS (SELECT 1 FROM audited) AS replayed FROM target`,
+    [jobId, audit.actor, audit.reason],
   );
-  return rows.length > 0;
+  if (!row) return { replayed: false, status: null };
+  return row.replayed ? { replayed: true, kind: row.kind } : { replayed: false, status: row.status };
 }
 
 export interface BackoffPolicy {

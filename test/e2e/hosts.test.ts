@@ -150,6 +150,18 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
     expect(Array.isArray((await response.json()).tickets)).toBe(true);
   });
 
+  it("serves the outbox and the replay route for admins only", async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    expect((await fetch(`${next.url}/api/admin/jobs?status=dead`)).status).toBe(401);
+    const response = await fetch(`${next.url}/api/admin/jobs?status=succeeded&limit=5`, { headers: auth });
+    expect(response.status).toBe(200);
+    expect(Array.isArray((await response.json()).jobs)).toBe(true);
+    const replay = (id: string) =>
+      fetch(`${next.url}/api/admin/jobs/${id}/replay`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ admin: "Ada", reason: "route check" }) });
+    expect((await replay(crypto.randomUUID())).status).toBe(404);
+    expect((await replay("not-a-uuid")).status).toBe(400);
+  });
+
   it("serves the chat: 401 without an identity, a streamed grounded answer with one", async () => {
     const body = JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: "did my payment go through?" }] }] });
     expect((await fetch(`${next.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(401);

@@ -1,0 +1,9 @@
+import { listJobs } from "@/lib/admin/api";
+import { getRuntime } from "@/lib/runtime";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function GET(request: Request) {
+  return listJobs(request, await getRuntime());
+}
