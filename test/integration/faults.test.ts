@@ -140,6 +140,41 @@ describe("request budget", () => {
     expect((blocked as BudgetExhaustedError).retryAfterMs).toBeGreaterThan(4_000);
   });
 
+  it("slides: a request leaves the window a window after it was granted, so no boundary lets twice the limit through", async () => {
+    const windowMs = 1_500;
+    const budget = createRequestBudget(stack.db, "unit:sliding", { limit: 3, windowMs });
+    await budget.take();
+    const firstGranted = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const beforeSecond = Date.now();
+    await budget.take();
+    await budget.take();
+    const afterThird = Date.now();
+    // Where a fixed window would reset and grant three more, the first request's place frees
+    // up, and only its place.
+    await new Promise((resolve) => setTimeout(resolve, firstGranted + windowMs + 100 - Date.now()));
+    await expect(budget.take()).resolves.toBeUndefined();
+    const refusedAt = Date.now();
+    const refused = await budget.take().catch((error: unknown) => error);
+    const answeredAt = Date.now();
+    expect(refused).toBeInstanceOf(BudgetExhaustedError);
+    // The next place frees when the second request leaves the window (50 ms for clock reads).
+    const retryAfterMs = (refused as BudgetExhaustedError).retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThanOrEqual(beforeSecond + windowMs - answeredAt - 50);
+    expect(retryAfterMs).toBeLessThanOrEqual(afterThird + windowMs - refusedAt + 50);
+  });
+
+  it("grants exactly the limit to concurrent takes from several budgets on one key", async () => {
+    const workers = Array.from({ length: 4 }, () => createRequestBudget(stack.db, "unit:concurrent", { limit: 5, windowMs: 60_000 }));
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => workers[i % workers.length]!.take()));
+    expect(outcomes.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(5);
+    for (const outcome of outcomes) {
+      if (outcome.status === "rejected") expect(outcome.reason).toBeInstanceOf(BudgetExhaustedError);
+    }
+    const [row] = await stack.db.sql<{ n: number }>(`SELECT cardinality(recent) AS n FROM "ProviderBudget" WHERE key = 'unit:concurrent'`);
+    expect(row?.n).toBe(5);
+  });
+
   it("opens a new window once the old one has passed", async () => {
     const budget = createRequestBudget(stack.db, "unit:window", { limit: 1, windowMs: 200 });
     await budget.take();
@@ -149,7 +184,7 @@ describe("request budget", () => {
   });
 
   it("parks every queued job of a provider until its budget reopens", async () => {
-    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('kit:test', now(), 0, now() + interval '1500 milliseconds')`);
+    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "blockedUntil") VALUES ('kit:test', now() + interval '1500 milliseconds')`);
     const buyers = [newPurchase(), newPurchase(), newPurchase()];
     for (const p of buyers) expect((await stack.postStripe(checkoutCompleted(p))).status).toBe(200);
     // Three applies; then three grants and one Kit job (4 slots, by priority), which finds the
@@ -168,7 +203,7 @@ describe("request budget", () => {
   });
 
   it("does not claim a provider's new jobs while its budget is known to be spent", async () => {
-    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('kit:test', now(), 0, now() + interval '1500 milliseconds')`);
+    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "blockedUntil") VALUES ('kit:test', now() + interval '1500 milliseconds')`);
     const first = await purchase();
     // The apply; then the grant and the two Kit jobs, which find the budget closed.
     for (let i = 0; i < 2; i++) await stack.worker.runOnce();
@@ -192,7 +227,7 @@ describe("request budget", () => {
   });
 
   it("delays jobs without spending their attempts when the budget is exhausted", async () => {
-    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "windowStart", used, "blockedUntil") VALUES ('circle:test', now(), 0, now() + interval '600 milliseconds')`);
+    await stack.db.sql(`INSERT INTO "ProviderBudget" (key, "blockedUntil") VALUES ('circle:test', now() + interval '600 milliseconds')`);
     const p = await purchase();
     await stack.drain();
     converged(p);
