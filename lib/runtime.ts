@@ -1,6 +1,6 @@
 import { env, type Env } from "./config";
 import { openDatabase, type Database } from "./db";
-import { createCircleClient } from "./integrations/circle";
+import { createCircleClient, type CircleClient } from "./integrations/circle";
 import { createKitClient } from "./integrations/kit";
 import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "./jobs/budget";
 import { createHandlers } from "./jobs/handlers";
@@ -23,6 +23,8 @@ export interface Runtime {
   env: Env;
   db: Database;
   catalog: PlanCatalog;
+  /** The Circle client the worker uses (same credential, same request budget), for admin reads. */
+  circle: CircleClient;
   processStripeDelivery: WebhookProcessor;
   processKitDelivery: WebhookProcessor;
   handleStripeWebhook: (request: Request) => Promise<Response>;
@@ -58,6 +60,7 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
     env: config,
     db,
     catalog,
+    circle,
     chat: createChatHandlers({
       db,
       catalog,

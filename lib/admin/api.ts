@@ -3,6 +3,7 @@ import type { Runtime } from "../runtime";
 import { isAdmin } from "../auth";
 import { findCustomerId, getCustomerRecord } from "../customers/record";
 import { replayDeadJob } from "../jobs/queue";
+import { readCircleDrift } from "../reconcile/circle";
 import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
 
 // Admin API as Request -> Response functions (mounted by Next route handlers).
@@ -34,6 +35,7 @@ const replayRequest = z
   })
   .strict();
 const MAX_ADMIN_BODY_BYTES = 16 * 1024;
+const driftQuery = z.object({ accessGroupId: z.coerce.number().int().positive().optional() });
 
 export async function getCustomer(request: Request, runtime: Runtime): Promise<Response> {
   if (!isAdmin(request, runtime.env)) return rejection(401, "admin token required");
@@ -120,4 +122,25 @@ export async function replayJob(request: Request, deps: AdminDeps, id: string): 
   if (outcome.replayed) return json(200, { replayed: true, jobId: parsedId.data, kind: outcome.kind, status: "queued" });
   if (outcome.status === null) return rejection(404, "no job with that id");
   return rejection(409, `the job is ${outcome.status}; only dead jobs can be replayed`);
+}
+
+/**
+ * GET /api/admin/drift/circle[?accessGroupId=]: each of the catalog's Circle access groups (or
+ * the one asked for) read back from Circle and compared with the record. Reads only.
+ */
+export async function circleDrift(request: Request, deps: AdminDeps & Pick<Runtime, "catalog" | "circle">): Promise<Response> {
+  if (!isAdmin(request, deps.env)) return rejection(401, "admin token required");
+  const query = driftQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return rejection(400, query.error.issues[0]?.message ?? "invalid query");
+  const catalogGroups = [...new Set(deps.catalog.plans.flatMap((plan) => plan.circleAccessGroupIds))];
+  const wanted = query.data.accessGroupId;
+  if (wanted !== undefined && !catalogGroups.includes(wanted)) return rejection(400, "that access group is not in the plan catalog");
+  try {
+    const groups = [];
+    for (const accessGroupId of wanted === undefined ? catalogGroups : [wanted]) groups.push(await readCircleDrift(deps.db, deps.circle, accessGroupId));
+    return json(200, { groups });
+  } catch (error) {
+    // The client's messages name the operation and status, never the token or URL.
+    return rejection(502, `could not read Circle: ${(error as Error).message}`);
+  }
 }

@@ -10,7 +10,12 @@ export interface CircleClientOptions {
   token: string;
   timeoutMs?: number;
   beforeRequest?: () => Promise<void>;
+  /** Records per page when listing (Circle's own default is 60). */
+  pageSize?: number;
 }
+
+/** A listing longer than this many pages is refused rather than read without end. */
+const MAX_LIST_PAGES = 1_000;
 
 export interface CircleMember {
   id: number;
@@ -33,6 +38,8 @@ export interface CircleClient {
   /** Succeeds when the member is not in the group (or not in the community). */
   removeFromAccessGroup(accessGroupId: number, email: string): Promise<void>;
   isInAccessGroup(accessGroupId: number, email: string): Promise<boolean>;
+  /** Every community member id in an access group, all pages read. */
+  listAccessGroupMemberIds(accessGroupId: number): Promise<number[]>;
 }
 
 const memberSchema = z.object({ id: z.number().int(), email: z.string() });
@@ -42,6 +49,11 @@ const accessGroupMemberSchema = z.object({
   id: z.number().int(),
   access_group_id: z.number().int(),
   community_member_id: z.number().int(),
+});
+
+const accessGroupMembersPageSchema = z.object({
+  has_next_page: z.boolean(),
+  records: z.array(z.object({ community_member_id: z.number().int() })),
 });
 
 // Circle errors are `{success, message, error_details}`; a few member-limit errors use `errors`.
@@ -157,6 +169,28 @@ export function createCircleClient(options: CircleClientOptions): CircleClient {
       } catch (error) {
         if (!isMissingMembership(error)) throw error;
       }
+    },
+
+    async listAccessGroupMemberIds(accessGroupId) {
+      const ids: number[] = [];
+      for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+        const { data } = await request({
+          operation: "listAccessGroupMembers",
+          method: "GET",
+          path: `/access_groups/${accessGroupId}/community_members`,
+          query: { page, per_page: options.pageSize ?? 100 },
+          schema: accessGroupMembersPageSchema,
+        });
+        ids.push(...data.records.map((record) => record.community_member_id));
+        if (!data.has_next_page) return ids;
+      }
+      throw new IntegrationError({
+        provider: "circle",
+        code: "bad_response",
+        status: null,
+        retryable: false,
+        message: `circle listAccessGroupMembers: more than ${MAX_LIST_PAGES} pages`,
+      });
     },
 
     async isInAccessGroup(accessGroupId, email) {

@@ -162,6 +162,15 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
     expect((await replay("not-a-uuid")).status).toBe(400);
   });
 
+  it("serves the Circle drift report for admins only, read from the configured Circle", async () => {
+    expect((await fetch(`${next.url}/api/admin/drift/circle`)).status).toBe(401);
+    const response = await fetch(`${next.url}/api/admin/drift/circle?accessGroupId=101`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+    const { groups } = (await response.json()) as { groups: Array<{ accessGroupId: number; circleMembers: number; missingInCircle: unknown[] }> };
+    expect(groups).toMatchObject([{ accessGroupId: 101, missingInCircle: [] }]);
+    expect(groups[0]!.circleMembers).toBe(circle.membersOf(101).length);
+  });
+
   it("serves the chat: 401 without an identity, a streamed grounded answer with one", async () => {
     const body = JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: "did my payment go through?" }] }] });
     expect((await fetch(`${next.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(401);

@@ -118,6 +118,18 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
     return this.insertMember(email, name ?? null).id;
   }
 
+  /** A change made by hand in Circle's admin: the member (who must exist) joins the group. */
+  addToAccessGroupByHand(accessGroupId: number, email: string): void {
+    const reply = this.addToGroup(accessGroupId, email);
+    if (reply.status !== 201) throw new Error(`fake Circle: cannot add ${email} to group ${accessGroupId}`);
+  }
+
+  /** A change made by hand in Circle's admin: the member leaves the group. */
+  removeFromAccessGroupByHand(accessGroupId: number, email: string): void {
+    const reply = this.removeFromGroup(accessGroupId, email);
+    if (reply.status !== 200) throw new Error(`fake Circle: ${email} is not in group ${accessGroupId}`);
+  }
+
   /** Emails of the members in an access group, in the order they were added. */
   membersOf(accessGroupId: number): string[] {
     const group = this.groups.get(accessGroupId);
@@ -155,6 +167,7 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
     const groupMembers = /^\/access_groups\/(\d+)\/community_members$/.exec(path);
     if (groupMembers && method === "POST") return this.addToGroup(Number(groupMembers[1]), field(body, "email"));
     if (groupMembers && method === "DELETE") return this.removeFromGroup(Number(groupMembers[1]), query.get("email"));
+    if (groupMembers && method === "GET") return this.listGroupMembers(Number(groupMembers[1]), query.get("page"), query.get("per_page"));
     const groupMember = /^\/access_groups\/(\d+)\/community_member$/.exec(path);
     if (groupMember && method === "GET") return this.showGroupMember(Number(groupMember[1]), query.get("email"));
     return circleError(404, "Route not found.");
@@ -201,6 +214,27 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
     if (!member) return missingRecord("user");
     if (!group.memberships.delete(member.id)) return missingRecord("access group community member");
     return { status: 200, body: { message: `Member removed from '${group.name}' access group.` } };
+  }
+
+  /** Newest membership first, as the spec's example; `per_page` defaults to 60 and is capped at 100. */
+  private listGroupMembers(groupId: number, pageParam: string | null, perPageParam: string | null): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return missingRecord("access group");
+    const page = Math.max(1, Number(pageParam ?? 1) || 1);
+    const perPage = Math.min(100, Math.max(1, Number(perPageParam ?? 60) || 60));
+    const all = [...group.memberships].map(([memberId, membership]) => ({ memberId, ...membership })).sort((a, b) => b.id - a.id);
+    const records = all.slice((page - 1) * perPage, page * perPage).map((membership) => ({
+      id: membership.id,
+      access_group_id: group.id,
+      community_member_id: membership.memberId,
+      community_id: COMMUNITY_ID,
+      created_at: membership.createdAt,
+      updated_at: membership.createdAt,
+    }));
+    return {
+      status: 200,
+      body: { page, per_page: perPage, has_next_page: page * perPage < all.length, count: all.length, page_count: records.length, records },
+    };
   }
 
   private showGroupMember(groupId: number, email: string | null): Reply {
