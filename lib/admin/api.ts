@@ -2,6 +2,8 @@ import { z } from "zod";
 import type { Runtime } from "../runtime";
 import { isAdmin } from "../auth";
 import { findCustomerId, getCustomerRecord } from "../customers/record";
+import { IntegrationError } from "../integrations/errors";
+import { BudgetExhaustedError } from "../jobs/budget";
 import { replayDeadJob } from "../jobs/queue";
 import { readCircleDrift } from "../reconcile/circle";
 import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
@@ -140,7 +142,9 @@ export async function circleDrift(request: Request, deps: AdminDeps & Pick<Runti
     for (const accessGroupId of wanted === undefined ? catalogGroups : [wanted]) groups.push(await readCircleDrift(deps.db, deps.circle, accessGroupId));
     return json(200, { groups });
   } catch (error) {
-    // The client's messages name the operation and status, never the token or URL.
-    return rejection(502, `could not read Circle: ${(error as Error).message}`);
+    // Only Circle's failures are answered here; their messages name the operation and status,
+    // never the token or URL. Anything else is a server error.
+    if (error instanceof IntegrationError || error instanceof BudgetExhaustedError) return rejection(502, `could not read Circle: ${error.message}`);
+    throw error;
   }
 }
