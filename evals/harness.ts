@@ -128,7 +128,7 @@ function buildPurchases(scenario: Scenario, startedAt: number): Map<string, Purc
   return purchases;
 }
 
-function eventFor(ctx: TrialContext, step: Exclude<Step, { kind: "fault" | "settle" | "redeliver" }>): { provider: "stripe" | "kit"; body: object } {
+function eventFor(ctx: TrialContext, step: Exclude<Step, { kind: "fault" | "settle" | "redeliver" | "invite_accepted" }>): { provider: "stripe" | "kit"; body: object } {
   const at = (offset: number | undefined) => (offset === undefined ? undefined : ctx.startedAt + offset);
   if (step.kind === "kit_unsubscribed") {
     const subscriber = ctx.stack.kit.findSubscriber(step.email);
@@ -196,6 +196,12 @@ async function runSteps(ctx: TrialContext, steps: Step[], indexBase: number) {
       const fake = step.provider === "circle" ? ctx.stack.circle : ctx.stack.kit;
       if (step.state === "down") fake.fail({ status: 503, times: 1_000_000 });
       else fake.recover();
+      continue;
+    }
+    if (step.kind === "invite_accepted") {
+      const p = ctx.purchases.get(step.purchase);
+      if (!p) throw new HistoryError(`step names purchase ${step.purchase}, which the scenario does not declare`);
+      ctx.stack.circle.acceptInvitation(p.email);
       continue;
     }
     const event = step.kind === "redeliver" ? ctx.sent.get(step.step) : eventFor(ctx, step);

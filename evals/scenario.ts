@@ -31,6 +31,7 @@ export type Step =
   | { kind: "email_changed"; purchase: string; email: string; at?: number }
   | { kind: "kit_unsubscribed"; email: string }
   | { kind: "fault"; provider: "circle" | "kit"; state: "down" | "up" }
+  | { kind: "invite_accepted"; purchase: string }
   | { kind: "settle"; until: Settle }
   | { kind: "redeliver"; step: number };
 
@@ -107,6 +108,8 @@ export const dispute = (extra: Omit<Extract<Step, { kind: "dispute" }>, "kind" |
 export const emailChanged = (email: string, at?: number, purchase = "main"): Step => ({ kind: "email_changed", purchase, email, at });
 export const kitUnsubscribed = (email: string): Step => ({ kind: "kit_unsubscribed", email });
 export const down = (provider: "circle" | "kit"): Step => ({ kind: "fault", provider, state: "down" });
+/** The purchase's buyer accepts the Circle invitation they were sent (in Circle, no webhook). */
+export const inviteAccepted = (purchase = "main"): Step => ({ kind: "invite_accepted", purchase });
 export const up = (provider: "circle" | "kit"): Step => ({ kind: "fault", provider, state: "up" });
 export const settle = (until: Settle = "all"): Step => ({ kind: "settle", until });
 /** Delivers an earlier history step's event again (same event id), as Stripe's retries do. */

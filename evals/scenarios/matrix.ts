@@ -4,6 +4,7 @@ import {
   DAY,
   dispute,
   down,
+  inviteAccepted,
   invoiceFailed,
   invoicePaid,
   invoicePaymentPaid,
@@ -101,7 +102,7 @@ const SETUPS: Setup[] = [
     status: "active",
     access: "active",
     purchases: { old: { email: EMAIL, boughtAgo: 70 * DAY }, main: { email: EMAIL, boughtAgo: DAY, sameCustomerAs: "old" } },
-    history: [checkout("old"), settle(), subscription("deleted", { at: -40 * DAY, endedAt: -40 * DAY, status: "canceled" }, "old"), settle(), checkout("main")],
+    history: [checkout("old"), settle(), inviteAccepted("old"), subscription("deleted", { at: -40 * DAY, endedAt: -40 * DAY, status: "canceled" }, "old"), settle(), checkout("main")],
     entitlements: [
       { plan: "community_monthly", status: "expired" },
       { plan: "community_monthly", status: "active" },

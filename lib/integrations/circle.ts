@@ -20,6 +20,8 @@ const MAX_LIST_PAGES = 1_000;
 export interface CircleMember {
   id: number;
   email: string;
+  /** Circle's `accepted_invitation` is set: the member has joined, not only been invited. */
+  acceptedInvitation: boolean;
 }
 
 export interface CreateCircleMemberInput {
@@ -42,7 +44,14 @@ export interface CircleClient {
   listAccessGroupMemberIds(accessGroupId: number): Promise<number[]>;
 }
 
-const memberSchema = z.object({ id: z.number().int(), email: z.string() });
+// `accepted_invitation` is "YYYY-MM-DD HH:MM:SS UTC" once accepted and "" before: only its
+// presence is read, never parsed as a date.
+const memberSchema = z.object({ id: z.number().int(), email: z.string(), accepted_invitation: z.string().nullish() });
+const toMember = (data: z.infer<typeof memberSchema>): CircleMember => ({
+  id: data.id,
+  email: data.email,
+  acceptedInvitation: Boolean(data.accepted_invitation?.trim()),
+});
 const memberCreatedSchema = z.object({ community_member: memberSchema });
 const messageSchema = z.object({ message: z.string().optional() });
 const accessGroupMemberSchema = z.object({
@@ -106,7 +115,7 @@ export function createCircleClient(options: CircleClientOptions): CircleClient {
         query: { email },
         schema: memberSchema,
       });
-      return { id: data.id, email: data.email };
+      return toMember(data);
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
@@ -122,7 +131,7 @@ export function createCircleClient(options: CircleClientOptions): CircleClient {
         body: { email: input.email, name: input.name, skip_invitation: input.skipInvitation },
         schema: memberCreatedSchema,
       });
-      return { id: data.community_member.id, email: data.community_member.email };
+      return toMember(data.community_member);
     } catch (error) {
       // A retry after a create whose response was lost finds the member already there.
       if (error instanceof IntegrationError && error.status === 422) {

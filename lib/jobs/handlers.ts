@@ -146,14 +146,15 @@ export function createHandlers(deps: HandlerDeps): Record<string, JobHandler> {
         if (existing) await circleCall(() => circle.addToAccessGroup(accessGroupId, email));
         else member = await circleCall(() => circle.createMember({ email, name: grant.name ?? undefined, accessGroupIds: [accessGroupId] }));
         if (!member) return;
-        // A member who existed can use the group now; a new one has an invitation to accept.
+        // A member who has accepted Circle's invitation (now or earlier) can use the group; one
+        // who has not, new or invited before, still has an invitation to accept.
         await db.sql(
           `WITH granted AS (
              UPDATE "AccessGrant" SET state = $3::"AccessState", "circleMemberId" = $4, "memberEmail" = $5, "lastError" = NULL, "updatedAt" = now()
               WHERE id = $1 AND version = $2)
            INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), 'circle', $4, $6)
            ON CONFLICT DO NOTHING RETURNING id`,
-          [grant.id, version, existing ? "active" : "invited", String(member.id), email, customerId],
+          [grant.id, version, member.acceptedInvitation ? "active" : "invited", String(member.id), email, customerId],
           { prepare: "job_grant_done" },
         );
       },

@@ -25,7 +25,12 @@ interface Member {
   email: string;
   name: string | null;
   createdAt: string;
+  /** When the member accepted Circle's invitation; null while they have not. */
+  acceptedAt: Date | null;
 }
+
+/** Circle's own format for `accepted_invitation`: "YYYY-MM-DD HH:MM:SS UTC" (not ISO 8601). */
+const circleTimestamp = (at: Date) => `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 
 interface AccessGroup {
   id: number;
@@ -77,8 +82,8 @@ function memberJson(member: Member) {
     user_id: member.id + 1000,
     name: member.name ?? "",
     email: member.email,
-    accepted_invitation: "",
-    active: false,
+    accepted_invitation: member.acceptedAt ? circleTimestamp(member.acceptedAt) : "",
+    active: member.acceptedAt !== null,
     sso_provider_user_id: null,
     member_tags: [],
     posts_count: 0,
@@ -114,8 +119,23 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
     return id;
   }
 
+  /** A member who joined the community by other means (and so has accepted their invitation). */
   addMember(email: string, name?: string): number {
-    return this.insertMember(email, name ?? null).id;
+    const member = this.insertMember(email, name ?? null);
+    member.acceptedAt = new Date();
+    return member.id;
+  }
+
+  /** A member invited earlier (by an API create) who has not accepted yet. */
+  inviteMember(email: string): number {
+    return this.insertMember(email, null).id;
+  }
+
+  /** The member accepts the invitation an API create sent them. */
+  acceptInvitation(email: string): void {
+    const member = this.memberByEmail(email);
+    if (!member) throw new Error(`fake Circle: no member ${email}`);
+    member.acceptedAt ??= new Date();
   }
 
   /** A change made by hand in Circle's admin: the member (who must exist) joins the group. */
@@ -142,7 +162,7 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
   }
 
   private insertMember(email: string, name: string | null): Member {
-    const member = { id: this.nextId.member++, email, name, createdAt: new Date().toISOString() };
+    const member: Member = { id: this.nextId.member++, email, name, createdAt: new Date().toISOString(), acceptedAt: null };
     this.members.set(member.id, member);
     return member;
   }

@@ -83,10 +83,13 @@ describe("Circle client", () => {
       skipInvitation: true,
     });
 
-    expect(created).toEqual({ id: expect.any(Number), email: EMAIL });
+    expect(created).toEqual({ id: expect.any(Number), email: EMAIL, acceptedInvitation: false });
     expect(await client.findMemberByEmail(EMAIL.toUpperCase())).toEqual(created);
     expect(circle.membersOf(vip)).toEqual([EMAIL]);
     expect(circle.membersOf(course)).toEqual([EMAIL]);
+    // Circle's "YYYY-MM-DD HH:MM:SS UTC" once the invitation is accepted: the member has joined.
+    circle.acceptInvitation(EMAIL);
+    expect(await client.findMemberByEmail(EMAIL)).toEqual({ ...created, acceptedInvitation: true });
   });
 
   it("adds, checks and removes access group membership idempotently", async () => {

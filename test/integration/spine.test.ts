@@ -100,6 +100,37 @@ describe("purchase", () => {
   });
 });
 
+describe("Circle invitations", () => {
+  it.each([
+    ["already a member who joined Circle", (email: string) => stack.circle.addMember(email), "active"],
+    ["invited to Circle before and never joined", (email: string) => stack.circle.inviteMember(email), "invited"],
+    ["new to Circle", () => undefined, "invited"],
+  ])("grants access to a buyer %s, and records it as %s", async (_case, before, state) => {
+    const p = newPurchase();
+    before(p.email);
+    await deliver(checkoutCompleted(p));
+    await stack.drain();
+    expect((await record(p.email)).access).toMatchObject([{ accessGroupId: stack.ids.communityGroup, state }]);
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
+    expect(stack.circle.memberCount()).toBe(1);
+  });
+
+  it("records a re-granted member as active once they have accepted the invitation", async () => {
+    const p = newPurchase();
+    await deliver(checkoutCompleted(p), invoiceEvent(p, "invoice.paid"));
+    await stack.drain();
+    expect((await record(p.email)).access).toMatchObject([{ state: "invited" }]);
+    stack.circle.acceptInvitation(p.email);
+    await deliver(chargeRefunded(p));
+    await stack.drain();
+    const again = newPurchase({ customerId: p.customerId, email: p.email, at: p.at + 120 });
+    await deliver(checkoutCompleted(again));
+    await stack.drain();
+    expect((await record(p.email)).access).toMatchObject([{ state: "active" }]);
+    expect(stack.circle.memberCount()).toBe(1);
+  });
+});
+
 describe("refund and dispute", () => {
   it("revokes access at once after a refund and suppresses promotional tags", async () => {
     const p = newPurchase();
