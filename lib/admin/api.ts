@@ -39,10 +39,19 @@ const replayRequest = z
 const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 const driftQuery = z.object({ accessGroupId: z.coerce.number().int().positive().optional() });
 
+type Checked<T> = { ok: true; data: T } | { ok: false; response: Response };
+
+/** The admin token, then the query string parsed by `schema`: 401 or 400 with a plain message, or the query. */
+function authorizedQuery<T>(request: Request, env: Runtime["env"], schema: z.ZodType<T>): Checked<T> {
+  if (!isAdmin(request, env)) return { ok: false, response: rejection(401, "admin token required") };
+  const query = schema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return { ok: false, response: rejection(400, query.error.issues[0]?.message ?? "invalid query") };
+  return { ok: true, data: query.data };
+}
+
 export async function getCustomer(request: Request, runtime: Runtime): Promise<Response> {
-  if (!isAdmin(request, runtime.env)) return rejection(401, "admin token required");
-  const query = customerQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return rejection(400, query.error.issues[0]?.message ?? "invalid query");
+  const query = authorizedQuery(request, runtime.env, customerQuery);
+  if (!query.ok) return query.response;
   const customerId = await findCustomerId(runtime.db, query.data.email);
   const record = customerId ? await getCustomerRecord(runtime.db, customerId) : null;
   if (!record) return rejection(404, "no customer with that email");
@@ -50,9 +59,8 @@ export async function getCustomer(request: Request, runtime: Runtime): Promise<R
 }
 
 export async function listTickets(request: Request, runtime: Runtime): Promise<Response> {
-  if (!isAdmin(request, runtime.env)) return rejection(401, "admin token required");
-  const query = ticketQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return rejection(400, query.error.issues[0]?.message ?? "invalid query");
+  const query = authorizedQuery(request, runtime.env, ticketQuery);
+  if (!query.ok) return query.response;
   const tickets = await runtime.db.prisma.ticket.findMany({
     where: query.data.status ? { status: query.data.status } : {},
     orderBy: { createdAt: "desc" },
@@ -77,9 +85,8 @@ export async function listTickets(request: Request, runtime: Runtime): Promise<R
 
 /** GET /api/admin/jobs: the outbox, newest change first; `?status=dead` is the dead-letter queue. */
 export async function listJobs(request: Request, deps: AdminDeps): Promise<Response> {
-  if (!isAdmin(request, deps.env)) return rejection(401, "admin token required");
-  const query = jobQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return rejection(400, query.error.issues[0]?.message ?? "invalid query");
+  const query = authorizedQuery(request, deps.env, jobQuery);
+  if (!query.ok) return query.response;
   const { status, kind, limit } = query.data;
   const jobs = await deps.db.prisma.job.findMany({
     where: { ...(status ? { status } : {}), ...(kind ? { kind } : {}) },
@@ -131,9 +138,8 @@ export async function replayJob(request: Request, deps: AdminDeps, id: string): 
  * the one asked for) read back from Circle and compared with the record. Reads only.
  */
 export async function circleDrift(request: Request, deps: AdminDeps & Pick<Runtime, "catalog" | "circle">): Promise<Response> {
-  if (!isAdmin(request, deps.env)) return rejection(401, "admin token required");
-  const query = driftQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return rejection(400, query.error.issues[0]?.message ?? "invalid query");
+  const query = authorizedQuery(request, deps.env, driftQuery);
+  if (!query.ok) return query.response;
   const catalogGroups = [...new Set(deps.catalog.plans.flatMap((plan) => plan.circleAccessGroupIds))];
   const wanted = query.data.accessGroupId;
   if (wanted !== undefined && !catalogGroups.includes(wanted)) return rejection(400, "that access group is not in the plan catalog");

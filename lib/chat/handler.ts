@@ -1,4 +1,4 @@
-import { convertToModelMessages, stepCountIs, streamText, type LanguageModel, type UIMessage } from "ai";
+import { convertToModelMessages, stepCountIs, streamText, type LanguageModel, type ToolSet, type UIMessage } from "ai";
 import { z } from "zod";
 import type { Database, Row } from "../db";
 import { bearerToken, verifyIdentityToken } from "../identity";
@@ -108,6 +108,42 @@ async function authenticate(request: Request, secret: string): Promise<string | 
 
 const unauthorized = () => json(401, { error: "Your sign-in has expired or is missing. Please reload the page." });
 
+/**
+ * The model's part of a turn: the conversation (history and the new message) through the model
+ * and the session's tools, streamed back as AI SDK UI message events; `storeReply` gets the
+ * finished reply. Everything before it (identity, limits, history) is the handler's.
+ */
+export async function streamReply(turn: {
+  model: LanguageModel;
+  messages: UIMessage[];
+  tools: ToolSet;
+  conversationId: string;
+  storeReply: (reply: UIMessage) => Promise<void>;
+}): Promise<Response> {
+  const { model, messages, tools, conversationId } = turn;
+  const result = streamText({
+    model,
+    system: SYSTEM_PROMPT,
+    messages: await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true }),
+    tools,
+    stopWhen: stepCountIs(MAX_STEPS),
+    // The provider's message can quote credentials (a masked API key): log its kind and status only.
+    onError: ({ error }) =>
+      log.error(
+        { err: (error as Error).name, status: (error as { statusCode?: number }).statusCode ?? null, conversationId },
+        "chat: model stream failed",
+      ),
+  });
+  return result.toUIMessageStreamResponse({
+    originalMessages: messages,
+    // Without it the reply's id is "", so every reply (of any conversation) would be stored in one row.
+    generateMessageId: () => crypto.randomUUID(),
+    onFinish: ({ responseMessage }) => turn.storeReply(responseMessage),
+    // One place decides what a customer may see of a failure: never the error itself.
+    onError: () => "Something went wrong on our side. Please try again in a moment.",
+  });
+}
+
 export function createChatHandlers(deps: ChatDeps) {
   async function post(request: Request): Promise<Response> {
     const identity = await authenticate(request, deps.identitySecret);
@@ -142,36 +178,22 @@ export function createChatHandlers(deps: ChatDeps) {
     if (!turn || turn.owner !== identity) return json(404, { error: "No such conversation." });
     const { customerId, history: messages } = turn;
     const tools = createTools({ identity, db: deps.db, catalog: deps.catalog });
-    const result = streamText({
+    return streamReply({
       model: deps.model,
-      system: SYSTEM_PROMPT,
-      messages: await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true }),
+      messages,
       tools,
-      stopWhen: stepCountIs(MAX_STEPS),
-      // The provider's message can quote credentials (a masked API key): log its kind and status only.
-      onError: ({ error }) =>
-        log.error(
-          { err: (error as Error).name, status: (error as { statusCode?: number }).statusCode ?? null, conversationId },
-          "chat: model stream failed",
-        ),
-    });
-    return result.toUIMessageStreamResponse({
-      originalMessages: messages,
-      // Without it the reply's id is "", so every reply (of any conversation) would be stored in one row.
-      generateMessageId: () => crypto.randomUUID(),
-      onFinish: async ({ responseMessage }) => {
+      conversationId,
+      storeReply: async (reply) => {
         try {
           await deps.db.sql(
             STORE_REPLY_SQL,
-            [conversationId, responseMessage.id, responseMessage.role, JSON.stringify(responseMessage.parts), customerId],
+            [conversationId, reply.id, reply.role, JSON.stringify(reply.parts), customerId],
             { prepare: "chat_store_reply" },
           );
         } catch (error) {
           log.error({ err: (error as Error).message, conversationId }, "chat: could not store the reply");
         }
       },
-      // One place decides what a customer may see of a failure: never the error itself.
-      onError: () => "Something went wrong on our side. Please try again in a moment.",
     });
   }
 

@@ -44,10 +44,11 @@ RETURNING key`;
 /** Why a take was refused: how long the pause lasts, and when the window's oldest request leaves it. */
 const REFUSAL_SQL = `
 SELECT GREATEST(0, EXTRACT(EPOCH FROM (COALESCE("blockedUntil", now()) - now())) * 1000)::float8 AS "blockedMs",
-       COALESCE(GREATEST(0, EXTRACT(EPOCH FROM ((SELECT min(t) FROM ${IN_WINDOW} AS kept(t))
-         + make_interval(secs => $2::float8 / 1000) - now())) * 1000), 0)::float8 AS "windowLeftMs",
-       (SELECT count(*) FROM ${IN_WINDOW} AS kept)::int AS used
-  FROM "ProviderBudget" WHERE key = $1`;
+       COALESCE(GREATEST(0, EXTRACT(EPOCH FROM (kept.oldest + make_interval(secs => $2::float8 / 1000) - now())) * 1000), 0)::float8 AS "windowLeftMs",
+       kept.used
+  FROM "ProviderBudget",
+       LATERAL (SELECT min(t) AS oldest, count(*)::int AS used FROM ${IN_WINDOW} AS window_grants(t)) AS kept
+ WHERE key = $1`;
 
 export interface RequestBudget {
   /** Takes one request from the budget or throws BudgetExhaustedError. */

@@ -23,12 +23,11 @@
 // Durations and sizes come from the environment, e.g. a quick run:
 //   BENCH_WARMUP_S=1 BENCH_MEASURE_S=2 BENCH_PACED_MEASURE_S=5 BENCH_CUSTOMERS=40 BENCH_TOOL_CALLS=200 npx tsx test/bench/chat.ts
 import crypto from "node:crypto";
-import { convertToModelMessages, stepCountIs, streamText, type UIMessage } from "ai";
+import type { UIMessage } from "ai";
 import { z } from "zod";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
-import { createChatHandlers } from "../../lib/chat/handler";
+import { createChatHandlers, streamReply } from "../../lib/chat/handler";
 import { createOfflineModel } from "../../lib/chat/offline-model";
-import { SYSTEM_PROMPT } from "../../lib/chat/prompt";
 import type { Database } from "../../lib/db";
 import { signIdentityToken } from "../../lib/identity";
 import { createWorker } from "../../lib/jobs/worker";
@@ -312,9 +311,9 @@ function closedLoop(chat: ChatHandlers, customers: Customer[], conversations: nu
 }
 
 /**
- * The SDK floor, closed loop: what the handler does from the model call on (convert the
- * message, streamText with the offline model and the chat's tools, the UI message stream read
- * to the end), with getEntitlement returning `view` instead of reading the database.
+ * The SDK floor, closed loop: the handler's model step (`streamReply`, the UI message stream read
+ * to the end) for one new message, with getEntitlement returning `view` instead of reading the
+ * database and the reply stored nowhere.
  */
 function sdkFloor(db: Database, catalog: PlanCatalog, customers: Customer[], view: unknown, conversations: number): Promise<TurnResult> {
   const model = createOfflineModel();
@@ -326,14 +325,7 @@ function sdkFloor(db: Database, catalog: PlanCatalog, customers: Customer[], vie
       let failure: string | null;
       try {
         const messages: UIMessage[] = [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: settings.BENCH_MESSAGE }] }];
-        const result = streamText({
-          model,
-          system: SYSTEM_PROMPT,
-          messages: await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true }),
-          tools,
-          stopWhen: stepCountIs(5),
-        });
-        const response = result.toUIMessageStreamResponse({ originalMessages: messages, generateMessageId: () => crypto.randomUUID(), onFinish: () => {} });
+        const response = await streamReply({ model, messages, tools, conversationId: "floor", storeReply: async () => {} });
         failure = checkTurn(response.status, await response.text());
       } catch (error) {
         failure = `${(error as Error).name}: ${(error as Error).message}`;
