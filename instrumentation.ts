@@ -7,9 +7,9 @@ export async function register() {
   const config = env();
   const inProcess = config.RUN_WORKER === "1" || (!config.DATABASE_URL && config.RUN_WORKER !== "0");
   if (!inProcess) return;
-  const { getRuntime } = await import("./lib/runtime");
+  const { createRuntimeWorker, getRuntime } = await import("./lib/runtime");
   const { log } = await import("./lib/log");
-  const worker = (await getRuntime()).createWorker();
+  const worker = createRuntimeWorker(await getRuntime());
   worker.start();
   log.info({ workerId: worker.id }, "outbox worker running in the web process");
 }

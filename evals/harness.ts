@@ -1,9 +1,10 @@
 import type { LanguageModel } from "ai";
 import { createChatHandlers } from "../lib/chat/handler";
 import { signIdentityToken } from "../lib/identity";
+import type { JobKind } from "../lib/jobs/kinds";
 import { createWorker, type Worker } from "../lib/jobs/worker";
 import { createChatRateLimiter } from "../lib/ratelimit";
-import { startStack, TEST_BACKOFF, type Stack } from "../test/helpers/stack";
+import { startStack, TEST_BACKOFF, type Stack } from "../lib/sandbox/stack";
 import {
   chargeRefunded,
   checkoutCompleted,
@@ -14,7 +15,7 @@ import {
   newPurchase,
   subscriptionEvent,
   type Purchase,
-} from "../test/helpers/stripe-events";
+} from "../lib/sandbox/stripe-events";
 import type { EndState, PlanKey, Scenario, Settle, Step } from "./scenario";
 import { compareEndState, scoreReply } from "./score";
 
@@ -170,17 +171,21 @@ function eventFor(ctx: TrialContext, step: Exclude<Step, { kind: "fault" | "sett
   }
 }
 
-async function dueJobs(ctx: TrialContext, where: string): Promise<number> {
-  const [row] = await ctx.stack.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE status = 'queued' AND "runAt" <= now() AND ${where}`);
+/** Due jobs of one kind, or (no kind) due jobs not tried yet. */
+async function dueJobs(ctx: TrialContext, filter: { kind: JobKind } | { untried: true }): Promise<number> {
+  const [row] = await ctx.stack.db.sql<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "Job" WHERE status = 'queued' AND "runAt" <= now() AND ($1::text IS NULL OR kind = $1) AND ($2::boolean IS NOT TRUE OR attempts = 0)`,
+    ["kind" in filter ? filter.kind : null, "untried" in filter],
+  );
   return row?.n ?? 0;
 }
 
 async function runWorker(ctx: TrialContext, until: Settle) {
   if (until === "all") return ctx.stack.drain();
   // One job at a time, highest priority first: the webhook applies run before any side effect.
-  while ((await dueJobs(ctx, `kind = 'lifecycle.apply'`)) > 0) await ctx.stepWorker.runOnce();
+  while ((await dueJobs(ctx, { kind: "lifecycle.apply" })) > 0) await ctx.stepWorker.runOnce();
   if (until === "attempted") {
-    while ((await dueJobs(ctx, `attempts = 0`)) > 0) await ctx.stepWorker.runOnce();
+    while ((await dueJobs(ctx, { untried: true })) > 0) await ctx.stepWorker.runOnce();
   }
 }
 

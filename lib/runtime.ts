@@ -3,21 +3,23 @@ import { openDatabase, type Database } from "./db";
 import { createCircleClient, type CircleClient } from "./integrations/circle";
 import { createKitClient } from "./integrations/kit";
 import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "./jobs/budget";
-import { createHandlers } from "./jobs/handlers";
-import { createWorker, type Worker, type WorkerOptions } from "./jobs/worker";
-import { loadCatalog, type PlanCatalog } from "./lifecycle/catalog";
-import { asWebHandler, type WebhookProcessor } from "./webhooks/http";
-import { createKitWebhookProcessor } from "./webhooks/kit";
+import { createHandlers } from "./effects";
+import { createWorker, type JobHandlers, type Worker, type WorkerOptions } from "./jobs/worker";
+import { loadCatalog } from "./catalog-file";
+import type { PlanCatalog } from "./lifecycle/catalog";
+import type { KitWebhookDeps } from "./webhooks/kit";
 import { createLedgerWriter } from "./webhooks/ledger";
-import { createStripeWebhookProcessor } from "./webhooks/stripe";
-import { createChatHandlers } from "./chat/handler";
+import type { StripeWebhookDeps } from "./webhooks/stripe";
+import type { ChatDeps } from "./chat/handler";
 import { chooseChatModel } from "./chat/model";
 import { log } from "./log";
 import { chooseRateLimitStore, createChatRateLimiter } from "./ratelimit";
 import { metrics } from "./metrics";
 import crypto from "node:crypto";
 
-// The composition root: everything a process needs, built once from the parsed env.
+// The composition root: every dependency a process needs, built once from the parsed env, as
+// plain values. Routes and scripts call named functions with it (handleStripeWebhook(request,
+// runtime.stripeWebhook), createRuntimeWorker(runtime)), so the call graph reads from the call site.
 
 export interface Runtime {
   env: Env;
@@ -25,14 +27,13 @@ export interface Runtime {
   catalog: PlanCatalog;
   /** The Circle client the worker uses (same credential, same request budget), for admin reads. */
   circle: CircleClient;
-  processStripeDelivery: WebhookProcessor;
-  processKitDelivery: WebhookProcessor;
-  handleStripeWebhook: (request: Request) => Promise<Response>;
-  handleKitWebhook: (request: Request) => Promise<Response>;
-  chat: { post(request: Request): Promise<Response>; get(request: Request): Promise<Response> };
+  /** What the worker runs for each job kind. */
+  jobHandlers: JobHandlers;
+  stripeWebhook: StripeWebhookDeps;
+  kitWebhook: KitWebhookDeps;
+  chat: ChatDeps;
   /** The HS256 key chat identity tokens are checked with (the demo page signs with it too). */
   identitySecret: string;
-  createWorker(options?: Partial<WorkerOptions>): Worker;
   close(): Promise<void>;
 }
 
@@ -51,40 +52,39 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const kitBudget = createRequestBudget(db, `kit:${hashKey(config.KIT_API_KEY)}`, KIT_BUDGET);
   const circle = createCircleClient({ baseUrl: config.CIRCLE_API_URL, token: config.CIRCLE_API_TOKEN ?? "", beforeRequest: circleBudget.take });
   const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
-  const handlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
   const ledger = createLedgerWriter(db);
   const identitySecret = config.CHAT_IDENTITY_SECRET ?? demoSecret("CHAT_IDENTITY_SECRET");
-  const processStripeDelivery = createStripeWebhookProcessor({ ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") });
-  const processKitDelivery = createKitWebhookProcessor({ ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") });
   return {
     env: config,
     db,
     catalog,
     circle,
-    chat: createChatHandlers({
+    jobHandlers: createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget }),
+    stripeWebhook: { ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") },
+    kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") },
+    chat: {
       db,
       catalog,
       identitySecret,
       // Keyed with the identity secret: every instance has it, and nothing else needs a new one.
       rateLimiter: createChatRateLimiter({ ...chooseRateLimitStore(config), keySecret: identitySecret }),
       model: chooseChatModel(config),
-    }),
+    },
     identitySecret,
-    processStripeDelivery,
-    processKitDelivery,
-    handleStripeWebhook: asWebHandler(processStripeDelivery),
-    handleKitWebhook: asWebHandler(processKitDelivery),
-    createWorker: (options = {}) =>
-      createWorker({
-        db,
-        handlers,
-        concurrency: config.WORKER_CONCURRENCY,
-        pollMs: config.WORKER_POLL_MS,
-        onSettled: (job, outcome) => metrics().jobsSettled.inc({ kind: job.kind, outcome }),
-        ...options,
-      }),
     close: () => db.close(),
   };
+}
+
+/** The outbox worker of this process, configured from the env. */
+export function createRuntimeWorker(runtime: Runtime, options: Partial<WorkerOptions> = {}): Worker {
+  return createWorker({
+    db: runtime.db,
+    handlers: runtime.jobHandlers,
+    concurrency: runtime.env.WORKER_CONCURRENCY,
+    pollMs: runtime.env.WORKER_POLL_MS,
+    onSettled: (job, outcome) => metrics().jobsSettled.inc({ kind: job.kind, outcome }),
+    ...options,
+  });
 }
 
 /** Budgets are per credential; the key names it without storing it. */

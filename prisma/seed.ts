@@ -8,7 +8,7 @@ import {
   stripeLedgerEntry,
   subscriptionEvent,
   type Purchase,
-} from "../test/helpers/stripe-events";
+} from "../lib/sandbox/stripe-events";
 
 // Demo customers, one per lifecycle state, made of Stripe events recorded in the ledger
 // exactly as the webhook handler records them; the worker applies them like any other.

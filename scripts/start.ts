@@ -1,36 +1,56 @@
 // npm start: migrate, seed the demo (embedded defaults only), build, and serve on PORT.
-// Without Circle/Kit credentials outside production, local sandbox servers that speak their
-// APIs stand in for them, so the demo runs end to end with no network.
+// Outside production, a local sandbox server that speaks the provider's API stands in for each
+// of Circle and Kit whose credentials are missing (lib/sandbox/plan.ts decides), so the demo runs
+// end to end with no network; a provider with credentials keeps them.
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import { env, isProduction } from "../lib/config";
 import { openDatabase } from "../lib/db";
-import { loadCatalog } from "../lib/lifecycle/catalog";
+import { loadCatalog } from "../lib/catalog-file";
 import { migrate } from "../lib/migrations";
 import { DEMO_ADMIN_TOKEN } from "../lib/auth";
 import { seedDemo } from "../prisma/seed";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../test/fakes/circle";
-import { createFakeKit, FAKE_KIT_API_KEY } from "../test/fakes/kit";
+import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../lib/sandbox/circle";
+import { createFakeKit, FAKE_KIT_API_KEY } from "../lib/sandbox/kit";
+import { sandboxedProviders, sandboxLogLines, type SandboxConfig, type SandboxUrls } from "../lib/sandbox/plan";
 
 const config = env();
 const production = isProduction(config);
 const childEnv: Record<string, string> = { NEXT_TELEMETRY_DISABLED: "1" };
 const stops: Array<() => Promise<void>> = [];
 
+const sandboxConfig: SandboxConfig = { production, circleToken: config.CIRCLE_API_TOKEN, kitKey: config.KIT_API_KEY };
+
+/** Starts a stand-in for each provider the plan sandboxes, seeded from the plan catalog, and logs the plan. */
 async function startSandbox() {
-  const catalog = loadCatalog(config.PLAN_CATALOG);
-  const circle = createFakeCircle();
-  const kit = createFakeKit();
-  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
-  for (const plan of catalog.plans) {
-    plan.circleAccessGroupIds.forEach((id) => circle.addAccessGroup(`${plan.name} (group ${id})`, id));
-    const tags = plan.kitTagIds;
-    [...tags.active, ...tags.onboarding, ...tags.pastDue, ...tags.canceled, ...tags.refunded].forEach((id) => kit.addTag(`tag ${id}`, id));
+  const sandboxed = sandboxedProviders(sandboxConfig);
+  const urls: SandboxUrls = {};
+  if (sandboxed.circle || sandboxed.kit) {
+    const catalog = loadCatalog(config.PLAN_CATALOG);
+    if (sandboxed.circle) {
+      const circle = createFakeCircle();
+      const { url } = await circle.start();
+      stops.push(() => circle.stop());
+      for (const plan of catalog.plans) {
+        plan.circleAccessGroupIds.forEach((id) => circle.addAccessGroup(`${plan.name} (group ${id})`, id));
+      }
+      Object.assign(childEnv, { CIRCLE_API_URL: url, CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN });
+      urls.circle = url;
+    }
+    if (sandboxed.kit) {
+      const kit = createFakeKit();
+      const { url } = await kit.start();
+      stops.push(() => kit.stop());
+      for (const plan of catalog.plans) {
+        const tags = plan.kitTagIds;
+        [...tags.active, ...tags.onboarding, ...tags.pastDue, ...tags.canceled, ...tags.refunded].forEach((id) => kit.addTag(`tag ${id}`, id));
+      }
+      catalog.promotionalTagIds.forEach((id) => kit.addTag(`promo ${id}`, id));
+      Object.assign(childEnv, { KIT_API_URL: url, KIT_API_KEY: FAKE_KIT_API_KEY });
+      urls.kit = url;
+    }
   }
-  catalog.promotionalTagIds.forEach((id) => kit.addTag(`promo ${id}`, id));
-  Object.assign(childEnv, { CIRCLE_API_URL: circleServer.url, CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN, KIT_API_URL: kitServer.url, KIT_API_KEY: FAKE_KIT_API_KEY });
-  stops.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
-  console.log(`sandbox: Circle ${circleServer.url}, Kit ${kitServer.url} (no credentials configured: local stand-ins)`);
+  for (const line of sandboxLogLines(sandboxConfig, urls)) console.log(line);
 }
 
 async function run(command: string, args: string[]) {
@@ -50,7 +70,7 @@ if (!production) {
 // The embedded database has one owner: the web process opens it next.
 await db.close();
 
-if (!production && (!config.CIRCLE_API_TOKEN || !config.KIT_API_KEY)) await startSandbox();
+if (!production) await startSandbox();
 if (!production && !config.STRIPE_WEBHOOK_SECRET) childEnv.STRIPE_WEBHOOK_SECRET = `whsec_demo_${crypto.randomBytes(12).toString("hex")}`;
 if (!production && !config.KIT_WEBHOOK_SECRET) childEnv.KIT_WEBHOOK_SECRET = `kit_demo_${crypto.randomBytes(12).toString("hex")}`;
 

@@ -1,7 +1,7 @@
 // npm run worker: an outbox worker process. Run as many as you like against PostgreSQL.
 import { env } from "../lib/config";
 import { log } from "../lib/log";
-import { createRuntime } from "../lib/runtime";
+import { createRuntime, createRuntimeWorker } from "../lib/runtime";
 
 const config = env();
 if (!config.DATABASE_URL) {
@@ -9,7 +9,7 @@ if (!config.DATABASE_URL) {
   process.exit(2);
 }
 const runtime = await createRuntime(config);
-const worker = runtime.createWorker();
+const worker = createRuntimeWorker(runtime);
 worker.start();
 log.info({ workerId: worker.id, concurrency: config.WORKER_CONCURRENCY }, "worker started");
 

@@ -1,6 +1,6 @@
 import { tool } from "ai";
 import { z } from "zod";
-import { readEntitlementView } from "../lib/customers/entitlement-view";
+import { readEntitlementView } from "../lib/record/entitlement-view";
 import { catalogNames, NO_INPUT, type ToolSession } from "./session";
 
 export const getEntitlementOutput = z.discriminatedUnion("found", [

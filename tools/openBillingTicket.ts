@@ -1,7 +1,7 @@
 import { tool, zodSchema } from "ai";
 import { z } from "zod";
-import { findCustomerId } from "../lib/customers/record";
-import { ticketReference } from "../lib/customers/entitlement-view";
+import { findCustomerId } from "../lib/record/read";
+import { ticketReference } from "../lib/record/entitlement-view";
 import { openOrReuseTicket, TICKET_CATEGORIES } from "../lib/support/tickets";
 import type { ToolSession } from "./session";
 

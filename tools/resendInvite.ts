@@ -1,6 +1,6 @@
 import { tool } from "ai";
 import { z } from "zod";
-import { requestInviteResend } from "../lib/customers/resend";
+import { requestInviteResend } from "../lib/record/resend";
 import { NO_INPUT, type ToolSession } from "./session";
 
 export const resendInviteOutput = z.discriminatedUnion("result", [

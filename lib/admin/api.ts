@@ -1,7 +1,8 @@
 import { z } from "zod";
+import type * as Db from "../generated/prisma/enums";
 import type { Runtime } from "../runtime";
 import { isAdmin } from "../auth";
-import { findCustomerId, getCustomerRecord } from "../customers/record";
+import { findCustomerId, getCustomerRecord } from "../record/read";
 import { IntegrationError } from "../integrations/errors";
 import { BudgetExhaustedError } from "../jobs/budget";
 import { replayDeadJob } from "../jobs/queue";
@@ -58,55 +59,62 @@ export async function getCustomer(request: Request, runtime: Runtime): Promise<R
   return json(200, record);
 }
 
+// Tickets, newest first, optionally of one status ($1), with their number of notes; at most $2.
+const TICKETS_SQL = `
+SELECT ticket.id, ticket."customerId", ticket."journeyId", ticket.category, ticket.status::text AS status, ticket.source::text AS source,
+       ticket.summary, (SELECT count(*)::int FROM "TicketNote" WHERE "ticketId" = ticket.id) AS notes, ticket."createdAt", ticket."updatedAt"
+  FROM "Ticket" ticket
+ WHERE $1::"TicketStatus" IS NULL OR ticket.status = $1::"TicketStatus"
+ ORDER BY ticket."createdAt" DESC
+ LIMIT $2::int`;
+
 export async function listTickets(request: Request, runtime: Runtime): Promise<Response> {
   const query = authorizedQuery(request, runtime.env, ticketQuery);
   if (!query.ok) return query.response;
-  const tickets = await runtime.db.prisma.ticket.findMany({
-    where: query.data.status ? { status: query.data.status } : {},
-    orderBy: { createdAt: "desc" },
-    take: query.data.limit,
-    include: { _count: { select: { notes: true } } },
-  });
-  return json(200, {
-    tickets: tickets.map((ticket) => ({
-      id: ticket.id,
-      customerId: ticket.customerId,
-      journeyId: ticket.journeyId,
-      category: ticket.category,
-      status: ticket.status,
-      source: ticket.source,
-      summary: ticket.summary,
-      notes: ticket._count.notes,
-      createdAt: ticket.createdAt,
-      updatedAt: ticket.updatedAt,
-    })),
-  });
+  type TicketRow = {
+    id: string;
+    customerId: string | null;
+    journeyId: string | null;
+    category: string;
+    status: Db.TicketStatus;
+    source: Db.TicketSource;
+    summary: string;
+    notes: number;
+    createdAt: Date;
+    updatedAt: Date;
+  };
+  const tickets = await runtime.db.sql<TicketRow>(TICKETS_SQL, [query.data.status ?? null, query.data.limit]);
+  return json(200, { tickets });
 }
+
+// Outbox jobs, most recently changed first, optionally of one status ($1) and kind ($2); at most $3.
+const JOBS_SQL = `
+SELECT id, kind, status::text AS status, attempts, "maxAttempts", "lastError", "customerId", "journeyId", "runAt", "createdAt", "updatedAt", "finishedAt"
+  FROM "Job"
+ WHERE ($1::"JobStatus" IS NULL OR status = $1::"JobStatus") AND ($2::text IS NULL OR kind = $2::text)
+ ORDER BY "updatedAt" DESC
+ LIMIT $3::int`;
 
 /** GET /api/admin/jobs: the outbox, newest change first; `?status=dead` is the dead-letter queue. */
 export async function listJobs(request: Request, deps: AdminDeps): Promise<Response> {
   const query = authorizedQuery(request, deps.env, jobQuery);
   if (!query.ok) return query.response;
   const { status, kind, limit } = query.data;
-  const jobs = await deps.db.prisma.job.findMany({
-    where: { ...(status ? { status } : {}), ...(kind ? { kind } : {}) },
-    orderBy: { updatedAt: "desc" },
-    take: limit,
-    select: {
-      id: true,
-      kind: true,
-      status: true,
-      attempts: true,
-      maxAttempts: true,
-      lastError: true,
-      customerId: true,
-      journeyId: true,
-      runAt: true,
-      createdAt: true,
-      updatedAt: true,
-      finishedAt: true,
-    },
-  });
+  type JobRow = {
+    id: string;
+    kind: string;
+    status: Db.JobStatus;
+    attempts: number;
+    maxAttempts: number;
+    lastError: string | null;
+    customerId: string | null;
+    journeyId: string | null;
+    runAt: Date;
+    createdAt: Date;
+    updatedAt: Date;
+    finishedAt: Date | null;
+  };
+  const jobs = await deps.db.sql<JobRow>(JOBS_SQL, [status ?? null, kind ?? null, limit]);
   return json(200, { jobs });
 }
 

@@ -5,7 +5,7 @@ import { bearerToken, verifyIdentityToken } from "../identity";
 import type { PlanCatalog } from "../lifecycle/catalog";
 import { log } from "../log";
 import type { ChatRateLimiter } from "../ratelimit";
-import { customerIdByIdentity, identityParams } from "../customers/record";
+import { identityParams } from "../record/read";
 import { createTools } from "../../tools";
 import { SYSTEM_PROMPT } from "./prompt";
 
@@ -39,7 +39,7 @@ const HISTORY_JSON = `(SELECT COALESCE(json_agg(json_build_object('id', id, 'rol
  * the no-op update instead of being created twice.
  */
 const OPEN_TURN_SQL = `
-WITH customer AS (SELECT ${customerIdByIdentity("$3", "$4")} AS id),
+WITH customer AS (SELECT (SELECT id FROM "Customer" WHERE email = $3 OR id = $4) AS id),
 existing AS (SELECT identity FROM "Conversation" WHERE id = $1),
 created AS (
   INSERT INTO "Conversation" (id, identity, "customerId", "updatedAt")
@@ -144,66 +144,69 @@ export async function streamReply(turn: {
   });
 }
 
-export function createChatHandlers(deps: ChatDeps) {
-  async function post(request: Request): Promise<Response> {
-    const identity = await authenticate(request, deps.identitySecret);
-    if (!identity) return unauthorized();
-    const limit = await deps.rateLimiter.check({ customerKey: identity, ip: clientIp(request) });
-    if (!limit.ok) {
-      return json(
-        429,
-        { error: `You're sending messages faster than I can answer. Please wait ${limit.retryAfterSeconds} seconds.` },
-        { "retry-after": String(limit.retryAfterSeconds) },
-      );
-    }
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      return json(400, { error: "The request body is not JSON." });
-    }
-    const parsed = chatRequest.safeParse(body);
-    if (!parsed.success) return json(400, { error: "The request is not a chat message." });
-    const latest = parsed.data.messages.at(-1)!;
-    const text = textParts.safeParse(latest.parts.filter((part) => (part as { type?: unknown }).type === "text"));
-    if (latest.role !== "user" || !text.success) return json(400, { error: "Send one text message of up to 2,000 characters." });
-
-    const conversationId = parsed.data.id;
-    const userParts: UIMessage["parts"] = text.data.map((part) => ({ type: "text", text: part.text }));
-    const [turn] = await deps.db.sql<TurnStart>(
-      OPEN_TURN_SQL,
-      [conversationId, identity, ...identityParams(identity), latest.id, JSON.stringify(userParts)],
-      { prepare: "chat_open_turn" },
+/** POST /api/chat: one customer turn, streamed back. */
+export async function handleChatPost(request: Request, deps: ChatDeps): Promise<Response> {
+  const identity = await authenticate(request, deps.identitySecret);
+  if (!identity) return unauthorized();
+  const limit = await deps.rateLimiter.check({ customerKey: identity, ip: clientIp(request) });
+  if (!limit.ok) {
+    return json(
+      429,
+      { error: `You're sending messages faster than I can answer. Please wait ${limit.retryAfterSeconds} seconds.` },
+      { "retry-after": String(limit.retryAfterSeconds) },
     );
-    if (!turn || turn.owner !== identity) return json(404, { error: "No such conversation." });
-    const { customerId, history: messages } = turn;
-    const tools = createTools({ identity, db: deps.db, catalog: deps.catalog });
-    return streamReply({
-      model: deps.model,
-      messages,
-      tools,
-      conversationId,
-      storeReply: async (reply) => {
-        try {
-          await deps.db.sql(
-            STORE_REPLY_SQL,
-            [conversationId, reply.id, reply.role, JSON.stringify(reply.parts), customerId],
-            { prepare: "chat_store_reply" },
-          );
-        } catch (error) {
-          log.error({ err: (error as Error).message, conversationId }, "chat: could not store the reply");
-        }
-      },
-    });
   }
-
-  /** The identity's latest conversation, for the widget to restore after a reload. */
-  async function get(request: Request): Promise<Response> {
-    const identity = await authenticate(request, deps.identitySecret);
-    if (!identity) return unauthorized();
-    const [latestConversation] = await deps.db.sql<{ id: string; messages: UIMessage[] }>(LATEST_CONVERSATION_SQL, [identity]);
-    return json(200, latestConversation ?? { id: null, messages: [] });
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    return json(400, { error: "The request body is not JSON." });
   }
+  const parsed = chatRequest.safeParse(body);
+  if (!parsed.success) return json(400, { error: "The request is not a chat message." });
+  const latest = parsed.data.messages.at(-1)!;
+  const text = textParts.safeParse(latest.parts.filter((part) => (part as { type?: unknown }).type === "text"));
+  if (latest.role !== "user" || !text.success) return json(400, { error: "Send one text message of up to 2,000 characters." });
 
-  return { post, get };
+  const conversationId = parsed.data.id;
+  const userParts: UIMessage["parts"] = text.data.map((part) => ({ type: "text", text: part.text }));
+  const [turn] = await deps.db.sql<TurnStart>(
+    OPEN_TURN_SQL,
+    [conversationId, identity, ...identityParams(identity), latest.id, JSON.stringify(userParts)],
+    { prepare: "chat_open_turn" },
+  );
+  if (!turn || turn.owner !== identity) return json(404, { error: "No such conversation." });
+  const { customerId, history: messages } = turn;
+  const tools = createTools({ identity, db: deps.db, catalog: deps.catalog });
+  return streamReply({
+    model: deps.model,
+    messages,
+    tools,
+    conversationId,
+    storeReply: async (reply) => {
+      try {
+        await deps.db.sql(
+          STORE_REPLY_SQL,
+          [conversationId, reply.id, reply.role, JSON.stringify(reply.parts), customerId],
+          { prepare: "chat_store_reply" },
+        );
+      } catch (error) {
+        log.error({ err: (error as Error).message, conversationId }, "chat: could not store the reply");
+      }
+    },
+  });
 }
+
+/** GET /api/chat: the identity's latest conversation, for the widget to restore after a reload. */
+export async function handleChatGet(request: Request, deps: ChatDeps): Promise<Response> {
+  const identity = await authenticate(request, deps.identitySecret);
+  if (!identity) return unauthorized();
+  const [latestConversation] = await deps.db.sql<{ id: string; messages: UIMessage[] }>(LATEST_CONVERSATION_SQL, [identity]);
+  return json(200, latestConversation ?? { id: null, messages: [] });
+}
+
+/** Both handlers bound to their dependencies. */
+export const createChatHandlers = (deps: ChatDeps) => ({
+  post: (request: Request) => handleChatPost(request, deps),
+  get: (request: Request) => handleChatGet(request, deps),
+});

@@ -14,7 +14,6 @@ export const KIT_BUDGET: BudgetLimits = { limit: 120, windowMs: 60_000 };
 export const CIRCLE_BUDGET: BudgetLimits = { limit: 2_000, windowMs: 5 * 60_000 };
 
 export class BudgetExhaustedError extends Error {
-  readonly retryable = true;
   constructor(
     readonly key: string,
     readonly retryAfterMs: number,

@@ -1,37 +1,16 @@
-import type { Prisma } from "../generated/prisma/client";
-import type { Database } from "../db";
+import type { Database, Session } from "../db";
+import type { JobKind, JobRow } from "./kinds";
 
-// The outbox. Jobs are written in the same transaction as the state change they serve,
-// keyed by a deterministic dedupe key, and claimed with FOR UPDATE SKIP LOCKED under a lease:
-// a worker that dies mid-job loses its lease and another worker runs the job again, which
-// is safe because every handler checks before it acts.
-
-export type Tx = Prisma.TransactionClient;
-
-/** Lower runs first: apply events before their side effects, access before email. */
-export const JOB_PRIORITY: Record<string, number> = {
-  "lifecycle.apply": 0,
-  "circle.grant": 10,
-  "circle.revoke": 10,
-  "kit.tag": 20,
-  "kit.untag": 20,
-  "kit.update_email": 20,
-  "lifecycle.recheck": 30,
-};
-const DEFAULT_PRIORITY = 50;
-
-export interface NewJob {
-  kind: string;
-  payload: Prisma.InputJsonValue;
-  dedupeKey: string;
-  runAt?: Date;
-  customerId?: string | null;
-  journeyId?: string | null;
-  maxAttempts?: number;
-}
+// The outbox, the only writer of the Job table. Jobs are written in the same transaction as
+// the state change they serve, keyed by a deterministic dedupe key, and claimed with FOR
+// UPDATE SKIP LOCKED under a lease: a worker that dies mid-job loses its lease and another
+// worker runs the job again, which is safe because every handler checks before it acts.
+// Every insert goes through the `enqueue_jobs` SQL function (see the migrations): this
+// module calls it, and so do the ledger's and the record's single-statement writes.
 
 export interface ClaimedJob {
   id: string;
+  /** A kind this version does not know is given up on by the worker. */
   kind: string;
   payload: unknown;
   dedupeKey: string;
@@ -41,35 +20,25 @@ export interface ClaimedJob {
 }
 
 /** Enqueues unless a job with the same dedupe key exists; returns how many were new. */
-export async function enqueue(tx: Tx, jobs: NewJob[]): Promise<number> {
+export async function enqueue(session: Session, jobs: JobRow[]): Promise<number> {
   if (jobs.length === 0) return 0;
-  const result = await tx.job.createMany({ data: jobs.map(jobRecord), skipDuplicates: true });
-  return result.count;
-}
-
-/** A job with every default filled in, as one JSON object (`enqueue`, `insertJobsFromJson`). */
-export function jobRecord(job: NewJob) {
-  return {
-    kind: job.kind,
-    payload: job.payload,
-    dedupeKey: job.dedupeKey,
-    priority: JOB_PRIORITY[job.kind] ?? DEFAULT_PRIORITY,
-    runAt: (job.runAt ?? new Date()).toISOString(),
-    customerId: job.customerId ?? null,
-    journeyId: job.journeyId ?? null,
-    maxAttempts: job.maxAttempts ?? 8,
-  };
+  const [row] = await session.sql<{ inserted: number }>(`SELECT enqueue_jobs($1::jsonb) AS inserted`, [JSON.stringify(jobs)], { prepare: "job_enqueue" });
+  return row?.inserted ?? 0;
 }
 
 /**
- * An INSERT, for raw SQL transactions, of the jobs in a jsonb array of `jobRecord`s (`source`:
- * the SQL expression of the array), skipping dedupe keys already in the outbox, like `enqueue`.
+ * Marks done the dead apply jobs of events that waited for their customer and were applied
+ * once an event identified them (the fold that adopted them applied them).
  */
-export const insertJobsFromJson = (source: string) => `
-INSERT INTO "Job" (id, kind, payload, "dedupeKey", priority, "runAt", "customerId", "journeyId", "maxAttempts", "updatedAt")
-SELECT gen_random_uuid(), j.kind, j.payload, j."dedupeKey", j.priority, j."runAt", j."customerId", j."journeyId", j."maxAttempts", now()
-  FROM jsonb_to_recordset(${source}) AS j(kind text, payload jsonb, "dedupeKey" text, priority int, "runAt" timestamp, "customerId" text, "journeyId" text, "maxAttempts" int)
-ON CONFLICT DO NOTHING`;
+export async function settleAdoptedApplyJobs(session: Session, ledgerIds: string[], customerId: string): Promise<void> {
+  if (ledgerIds.length === 0) return;
+  const kind: JobKind = "lifecycle.apply";
+  await session.sql(
+    `UPDATE "Job" SET status = 'succeeded', "lastError" = 'applied once its customer was identified', "customerId" = $3, "updatedAt" = now()
+      WHERE kind = $1 AND payload->>'ledgerId' = ANY($2::text[]) AND status = 'dead' RETURNING id`,
+    [kind, ledgerIds, customerId],
+  );
+}
 
 /** Claims due jobs, except those of `pausedProviders` (kinds "<provider>.*"), whose request budget is known to be spent. */
 export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number, pausedProviders: string[] = []): Promise<ClaimedJob[]> {

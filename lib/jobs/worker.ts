@@ -2,8 +2,8 @@ import crypto from "node:crypto";
 import os from "node:os";
 import type { Database } from "../db";
 import { log } from "../log";
-import { BudgetExhaustedError } from "./budget";
-import type { JobHandler } from "./handlers";
+import { classifyJobError, failureMessage, JobFailure } from "./errors";
+import { isJobKind, JOB_KINDS, type JobKind, type JobPayload } from "./kinds";
 import {
   claimJobs,
   completeJob,
@@ -16,13 +16,23 @@ import {
   type ClaimedJob,
 } from "./queue";
 
-// Claims due jobs, runs them with bounded concurrency, and settles each one: done, retried
-// later with backoff (a provider's Retry-After as the floor), or dead-lettered after its last
-// attempt or at once for a permanent error. Any number of workers can run side by side.
+// Claims due jobs, runs them with bounded concurrency, and settles each one as the error
+// classification (./errors) says: done, retried later with backoff (a provider's Retry-After
+// as the floor), put back until its provider's budget reopens, or dead-lettered after its last
+// attempt or at once when retrying cannot help. Any number of workers can run side by side.
+
+export interface JobHandler<Payload> {
+  run(payload: Payload, job: ClaimedJob): Promise<void>;
+  /** Called once a job is dead-lettered, to put the failure on the record. */
+  onDead?(payload: Payload, error: string, job: ClaimedJob): Promise<void>;
+}
+
+/** One handler per job kind: a kind without one does not compile. */
+export type JobHandlers = { [K in JobKind]: JobHandler<JobPayload<K>> };
 
 export interface WorkerOptions {
   db: Database;
-  handlers: Record<string, JobHandler>;
+  handlers: JobHandlers;
   concurrency?: number;
   pollMs?: number;
   /** How long a claimed job is ours; a worker that dies releases it when this runs out. */
@@ -40,18 +50,21 @@ export interface Worker {
   readonly id: string;
 }
 
-function describe(error: unknown): { message: string; retryable: boolean; retryAfterMs: number | null; waiting: boolean } {
-  if (error instanceof Error) {
-    const detail = error as Error & { retryable?: unknown; retryAfterMs?: unknown; waiting?: unknown };
-    return {
-      message: `${error.name}: ${error.message}`,
-      // Unknown errors (a database blip, a bug fixed by a deploy) get the retry budget too.
-      retryable: typeof detail.retryable === "boolean" ? detail.retryable : true,
-      retryAfterMs: typeof detail.retryAfterMs === "number" ? detail.retryAfterMs : null,
-      waiting: detail.waiting === true,
-    };
-  }
-  return { message: String(error), retryable: true, retryAfterMs: null, waiting: false };
+const giveUp = (message: string) => new JobFailure(message, { next: "give_up" });
+
+/** The kind's handler run on the payload its schema parsed. */
+async function runJob(handlers: JobHandlers, job: ClaimedJob) {
+  if (!isJobKind(job.kind)) throw giveUp(`no handler for job kind ${job.kind}`);
+  if (job.attempts > job.maxAttempts) throw giveUp("lease expired on every attempt");
+  const handler = handlers[job.kind] as JobHandler<unknown>;
+  await handler.run(JOB_KINDS[job.kind].payload.parse(job.payload), job);
+}
+
+async function runDeadHook(handlers: JobHandlers, job: ClaimedJob, message: string) {
+  if (!isJobKind(job.kind)) return;
+  const handler = handlers[job.kind] as JobHandler<unknown>;
+  const payload = JOB_KINDS[job.kind].payload.safeParse(job.payload);
+  if (handler.onDead && payload.success) await handler.onDead(payload.data, message, job);
 }
 
 export function createWorker(options: WorkerOptions): Worker {
@@ -74,37 +87,35 @@ export function createWorker(options: WorkerOptions): Worker {
   };
 
   async function settle(job: ClaimedJob) {
-    const handler = handlers[job.kind];
     try {
-      if (!handler) throw Object.assign(new Error(`no handler for job kind ${job.kind}`), { retryable: false });
-      if (job.attempts > job.maxAttempts) throw Object.assign(new Error("lease expired on every attempt"), { retryable: false });
-      await handler.run(job);
+      await runJob(handlers, job);
       await completeJob(db, job.id, workerId);
       options.onSettled?.(job, "succeeded");
     } catch (error) {
-      const { message, retryable, retryAfterMs, waiting } = describe(error);
-      if (error instanceof BudgetExhaustedError) {
+      const message = failureMessage(error);
+      const verdict = classifyJobError(error);
+      if (verdict.next === "wait_for_budget") {
         // Waiting for our own budget is not a failed attempt; the provider's other queued jobs
         // wait for the same reopening instead of each being claimed to find out.
-        const reopensAt = new Date(Date.now() + error.retryAfterMs);
-        pausedUntil.set(error.provider, reopensAt.getTime());
+        const reopensAt = new Date(Date.now() + verdict.reopensInMs);
+        pausedUntil.set(verdict.provider, reopensAt.getTime());
         await rescheduleJob(db, job.id, workerId, reopensAt, message, { refundAttempt: true });
-        await deferProviderJobs(db, error.provider, reopensAt);
+        await deferProviderJobs(db, verdict.provider, reopensAt);
         options.onSettled?.(job, "retry");
         return;
       }
-      if (retryable && job.attempts < job.maxAttempts) {
-        const delay = retryDelayMs(job.attempts, backoff, retryAfterMs);
+      if (verdict.next === "retry" && job.attempts < job.maxAttempts) {
+        const delay = retryDelayMs(job.attempts, backoff, verdict.retryAfterMs);
         await rescheduleJob(db, job.id, workerId, new Date(Date.now() + delay), message);
         const entry = { jobId: job.id, kind: job.kind, attempt: job.attempts, delayMs: delay, err: message };
-        if (waiting) log.info(entry, "job waiting for an earlier event; retrying");
+        if (verdict.expected) log.info(entry, "job waiting for an earlier event; retrying");
         else log.warn(entry, "job failed; retrying");
         options.onSettled?.(job, "retry");
         return;
       }
       if (await deadLetterJob(db, job.id, workerId, message)) {
         log.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, "job dead-lettered");
-        await handler?.onDead?.(job, message).catch((hookError: Error) => log.error({ jobId: job.id, err: hookError.message }, "dead-letter hook failed"));
+        await runDeadHook(handlers, job, message).catch((hookError: Error) => log.error({ jobId: job.id, err: hookError.message }, "dead-letter hook failed"));
       }
       options.onSettled?.(job, "dead");
     }

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import { z } from "zod";
 
 // The plan catalog: which Stripe prices buy which plan, and what each plan means in Circle
@@ -58,8 +56,6 @@ export const catalogSchema = z
 export type PlanCatalog = z.infer<typeof catalogSchema>;
 export type Plan = PlanCatalog["plans"][number];
 
-export const defaultCatalogPath = () => path.join(process.cwd(), "lib", "lifecycle", "plan-catalog.json");
-
 export function parseCatalog(json: unknown, source = "plan catalog"): PlanCatalog {
   const result = catalogSchema.safeParse(json);
   if (!result.success) {
@@ -67,16 +63,6 @@ export function parseCatalog(json: unknown, source = "plan catalog"): PlanCatalo
     throw new Error(`Invalid ${source}:\n${lines.join("\n")}`);
   }
   return result.data;
-}
-
-export function loadCatalog(file = defaultCatalogPath()): PlanCatalog {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(/*turbopackIgnore: true*/ file, "utf8"));
-  } catch (error) {
-    throw new Error(`Cannot read plan catalog ${file}: ${(error as Error).message}`);
-  }
-  return parseCatalog(json, `plan catalog ${file}`);
 }
 
 export interface PlanLookup {

@@ -1,4 +1,4 @@
-import type { EntitlementStatus, JourneyKind } from "../generated/prisma/enums";
+import type { EntitlementStatus, JourneyKind } from "./states";
 import { managedTagIds, type PlanCatalog } from "./catalog";
 import type { CustomerFacts, SourceFacts } from "./fold";
 

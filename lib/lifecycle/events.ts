@@ -1,5 +1,5 @@
 // Canonical events: what the lifecycle understands, whatever provider said it.
-// Produced by the pure normalizers in lib/webhooks, folded by lib/lifecycle/fold.
+// Produced by the pure normalizers beside it (stripe-events.ts, kit-events.ts), folded by lib/lifecycle/fold.
 
 export interface StripeIdentity {
   stripeCustomerId: string | null;

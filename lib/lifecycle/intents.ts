@@ -1,9 +1,10 @@
-import type { AccessState, TagState } from "../generated/prisma/enums";
+import type { AccessState, TagState } from "./states";
 import type { DesiredState } from "./derive";
 
 // Pure. The side effects that take the record from what it holds to what it should hold.
 // Each intent carries the next version of its row; the job that runs it is keyed by that
-// version, so the same decision is never enqueued twice and a superseded one never runs.
+// version (lib/jobs/kinds.ts), so the same decision is never enqueued twice and a superseded
+// one never runs.
 
 export interface HeldGrant {
   accessGroupId: number;
@@ -60,9 +61,4 @@ export function planIntents(held: { grants: HeldGrant[]; tags: HeldTag[] }, desi
     if (!tag || !TAG_GONE.has(tag.state)) intents.push({ kind: "kit.untag", tagId, version: (tag?.version ?? 0) + 1 });
   }
   return intents;
-}
-
-export function dedupeKey(customerId: string, intent: Intent): string {
-  const target = intent.kind.startsWith("circle") ? `group:${"accessGroupId" in intent ? intent.accessGroupId : ""}` : `tag:${"tagId" in intent ? intent.tagId : ""}`;
-  return `${intent.kind}:${customerId}:${target}:v${intent.version}`;
 }

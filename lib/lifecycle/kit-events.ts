@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { CanonicalEvent } from "../lifecycle/events";
-import { normalizeEmail } from "../lifecycle/events";
+import type { CanonicalEvent } from "./events";
+import { normalizeEmail } from "./events";
 
 // Pure: one event of a Kit webhook delivery -> a canonical event. Kit delivers
 // `{ delivery_id, events: [...] }` with 1 to 100 events, each with its own UUID id.

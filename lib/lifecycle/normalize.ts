@@ -1,5 +1,5 @@
-import type { Provider } from "../generated/prisma/enums";
-import type { CanonicalEvent } from "../lifecycle/events";
+import type { Provider } from "./states";
+import type { CanonicalEvent } from "./events";
 import { kitEventSchema, normalizeKitEvent } from "./kit-events";
 import { normalizeStripeEvent, stripeEnvelopeSchema } from "./stripe-events";
 

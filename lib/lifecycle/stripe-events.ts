@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { CanonicalEvent, StripeIdentity, SubscriptionStatus } from "../lifecycle/events";
-import { normalizeEmail } from "../lifecycle/events";
+import type { CanonicalEvent, StripeIdentity, SubscriptionStatus } from "./events";
+import { normalizeEmail } from "./events";
 
 // Pure: a verified Stripe event -> a canonical event. Only the fields we use are parsed, and
 // both the current API shape and the pre-2025 one are accepted (a founder's Stripe account

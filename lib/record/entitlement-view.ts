@@ -1,5 +1,6 @@
 import type { Database, Row } from "../db";
-import { customerIdByIdentity, identityParams } from "./record";
+import { CUSTOMER_VISIBLE_WORK } from "../jobs/kinds";
+import { identityParams } from "./read";
 
 // What the chat may know about the verified customer, read fresh at every call: their
 // entitlements, access per community group with a plain reason when it failed, the latest
@@ -17,15 +18,6 @@ export interface EntitlementView {
 
 export type EntitlementLookup = EntitlementView | { found: false; asOf: string };
 
-const WORK_LABEL: Record<string, string> = {
-  "circle.grant": "community access",
-  "circle.revoke": "community access removal",
-  "kit.tag": "email list update",
-  "kit.untag": "email list update",
-  "kit.update_email": "email address update",
-  "lifecycle.apply": "payment processing",
-};
-
 /** A failure a customer can understand; provider error text stays in the admin view. */
 function plainProblem(state: string, lastError: string | null): string | null {
   if (state !== "failed") return null;
@@ -39,7 +31,7 @@ export const ticketReference = (ticketId: string) => `T-${ticketId.replace(/-/g,
 // The customer and the four parts of the view in one round trip; times as epoch milliseconds
 // (the columns hold UTC), rows already filtered and in the order the view lists them.
 const VIEW_SQL = `
-WITH customer AS (SELECT ${customerIdByIdentity("$1", "$2")} AS id)
+WITH customer AS (SELECT (SELECT id FROM "Customer" WHERE email = $1 OR id = $2) AS id)
 SELECT
   customer.id AS "customerId",
   (SELECT COALESCE(json_agg(json_build_object(
@@ -86,7 +78,7 @@ export async function readEntitlementView(
   now = new Date(),
 ): Promise<EntitlementLookup> {
   const asOf = now.toISOString();
-  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), Object.keys(WORK_LABEL)], { prepare: "entitlement_view" });
+  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), [...CUSTOMER_VISIBLE_WORK.keys()]], { prepare: "entitlement_view" });
   if (!row?.customerId) return { found: false, asOf };
   const { entitlements, grants, jobs, tickets } = row;
   const latest = entitlements
@@ -113,7 +105,7 @@ export async function readEntitlementView(
       // Scheduled work (a recheck at period end) is not something the customer is waiting for.
       .filter((job) => job.runAt <= now.getTime() + 60_000 || job.attempts > 0)
       .map((job) => ({
-        what: WORK_LABEL[job.kind] ?? "background work",
+        what: CUSTOMER_VISIBLE_WORK.get(job.kind) ?? "background work",
         state: job.status === "running" ? ("running" as const) : job.attempts > 0 ? ("retrying" as const) : ("queued" as const),
         ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt) / 1000)),
       })),

@@ -1,3 +1,4 @@
+import type * as Db from "../generated/prisma/enums";
 import type { Database } from "../db";
 import { normalizeEmail } from "../lifecycle/events";
 
@@ -8,89 +9,155 @@ export type CustomerRecord = NonNullable<Awaited<ReturnType<typeof getCustomerRe
 
 /**
  * A customer is named by a verified identity: a normalized email, or a record id. These are the
- * two parameters of `customerIdByIdentity`; the one that does not apply is null and matches nothing.
+ * two query parameters a lookup by identity takes (`email = $a OR id = $b`); the one that does
+ * not apply is null and matches nothing.
  */
 export function identityParams(emailOrId: string): [email: string | null, id: string | null] {
   return emailOrId.includes("@") ? [normalizeEmail(emailOrId), null] : [null, emailOrId];
 }
 
-/** A scalar subquery for the customer id, given the positions of `identityParams` (e.g. "$1", "$2"). */
-export const customerIdByIdentity = (emailParam: string, idParam: string) =>
-  `(SELECT id FROM "Customer" WHERE email = ${emailParam} OR id = ${idParam})`;
-
 export async function findCustomerId(db: Database, emailOrId: string): Promise<string | null> {
-  const [row] = await db.sql<{ id: string | null }>(`SELECT ${customerIdByIdentity("$1", "$2")} AS id`, identityParams(emailOrId), {
+  const [row] = await db.sql<{ id: string | null }>(`SELECT (SELECT id FROM "Customer" WHERE email = $1 OR id = $2) AS id`, identityParams(emailOrId), {
     prepare: "customer_id_by_identity",
   });
   return row?.id ?? null;
 }
 
+// The customer and every part of their record in one round trip. The customer's own times are
+// plain columns (read as Dates); times inside the JSON parts come back as epoch milliseconds (the
+// columns hold UTC), enums as their text. Each part is ordered as the record lists it.
+const RECORD_SQL = `
+SELECT
+  customer.id, customer.email, customer.name, customer."emailStatus"::text AS "emailStatus", customer."createdAt", customer."updatedAt",
+  -- the provider ids linked to the customer, oldest first
+  (SELECT COALESCE(json_agg(json_build_object('provider', provider, 'externalId', "externalId") ORDER BY "createdAt"), '[]')
+     FROM "ExternalRef" WHERE "customerId" = customer.id) AS "externalRefs",
+  -- entitlements, oldest first
+  (SELECT COALESCE(json_agg(json_build_object(
+      'planKey', "planKey", 'status', status, 'accessUntil', ${epochMs('"accessUntil"')}, 'graceUntil', ${epochMs('"graceUntil"')},
+      'cancelAtPeriodEnd', "cancelAtPeriodEnd", 'sourceId', "sourceId", 'lastPaymentAt', ${epochMs('"lastPaymentAt"')},
+      'lastPaymentStatus', "lastPaymentStatus", 'lastEventAt', ${epochMs('"lastEventAt"')}) ORDER BY "createdAt"), '[]')
+     FROM "Entitlement" WHERE "customerId" = customer.id) AS entitlements,
+  -- Circle access per access group
+  (SELECT COALESCE(json_agg(json_build_object(
+      'accessGroupId', "accessGroupId", 'state', state, 'circleMemberId', "circleMemberId", 'lastError', "lastError",
+      'updatedAt', ${epochMs('"updatedAt"')}) ORDER BY "accessGroupId"), '[]')
+     FROM "AccessGrant" WHERE "customerId" = customer.id) AS grants,
+  -- Kit tags per tag id
+  (SELECT COALESCE(json_agg(json_build_object(
+      'tagId', "tagId", 'state', state, 'presentInKit', "presentInKit", 'syncedAt', ${epochMs('"syncedAt"')}, 'lastError', "lastError") ORDER BY "tagId"), '[]')
+     FROM "EmailTagState" WHERE "customerId" = customer.id) AS tags,
+  -- journeys, earliest start first
+  (SELECT COALESCE(json_agg(json_build_object(
+      'id', id, 'kind', kind, 'key', key, 'startedAt', ${epochMs('"startedAt"')}, 'endedAt', ${epochMs('"endedAt"')}) ORDER BY "startedAt"), '[]')
+     FROM "Journey" WHERE "customerId" = customer.id) AS journeys,
+  -- tickets with their number of notes, oldest first
+  (SELECT COALESCE(json_agg(json_build_object(
+      'id', ticket.id, 'journeyId', ticket."journeyId", 'category', ticket.category, 'status', ticket.status, 'source', ticket.source,
+      'summary', ticket.summary, 'notes', (SELECT count(*)::int FROM "TicketNote" WHERE "ticketId" = ticket.id),
+      'createdAt', ${epochMs('ticket."createdAt"')}) ORDER BY ticket."createdAt"), '[]')
+     FROM "Ticket" ticket WHERE ticket."customerId" = customer.id) AS tickets,
+  -- the customer's outbox jobs counted by status (statuses with none left out)
+  (SELECT COALESCE(json_object_agg(status::text, n ORDER BY status), '{}')
+     FROM (SELECT status, count(*)::int AS n FROM "Job" WHERE "customerId" = customer.id GROUP BY status) AS counts) AS jobs
+FROM "Customer" customer WHERE customer.id = $1`;
+
+/** Exact for millisecond timestamps whatever type EXTRACT returns (numeric, or float8 before PostgreSQL 14). */
+function epochMs(column: string) {
+  return `round(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
+}
+
+const dateOrNull = (epochMs: number | null) => (epochMs === null ? null : new Date(epochMs));
+
 export async function getCustomerRecord(db: Database, customerId: string) {
-  const customer = await db.prisma.customer.findUnique({
-    where: { id: customerId },
-    include: {
-      externalRefs: { orderBy: { createdAt: "asc" } },
-      entitlements: { orderBy: { createdAt: "asc" } },
-      accessGrants: { orderBy: { accessGroupId: "asc" } },
-      tags: { orderBy: { tagId: "asc" } },
-      journeys: { orderBy: { startedAt: "asc" } },
-      tickets: { orderBy: { createdAt: "asc" }, include: { notes: { orderBy: { createdAt: "asc" } } } },
-    },
-  });
-  if (!customer) return null;
-  const jobCounts = await db.prisma.job.groupBy({ by: ["status"], where: { customerId }, _count: { _all: true } });
+  type Row = {
+    id: string;
+    email: string;
+    name: string | null;
+    emailStatus: Db.EmailStatus;
+    createdAt: Date;
+    updatedAt: Date;
+    externalRefs: Array<{ provider: Db.Provider; externalId: string }>;
+    entitlements: Array<{
+      planKey: string;
+      status: Db.EntitlementStatus;
+      accessUntil: number | null;
+      graceUntil: number | null;
+      cancelAtPeriodEnd: boolean;
+      sourceId: string;
+      lastPaymentAt: number | null;
+      lastPaymentStatus: string | null;
+      lastEventAt: number;
+    }>;
+    grants: Array<{ accessGroupId: number; state: Db.AccessState; circleMemberId: string | null; lastError: string | null; updatedAt: number }>;
+    tags: Array<{ tagId: number; state: Db.TagState; presentInKit: boolean | null; syncedAt: number | null; lastError: string | null }>;
+    journeys: Array<{ id: string; kind: Db.JourneyKind; key: string; startedAt: number; endedAt: number | null }>;
+    tickets: Array<{
+      id: string;
+      journeyId: string | null;
+      category: string;
+      status: Db.TicketStatus;
+      source: Db.TicketSource;
+      summary: string;
+      notes: number;
+      createdAt: number;
+    }>;
+    jobs: Partial<Record<Db.JobStatus, number>>;
+  };
+  const [row] = await db.sql<Row>(RECORD_SQL, [customerId]);
+  if (!row) return null;
   return {
     customer: {
-      id: customer.id,
-      email: customer.email,
-      name: customer.name,
-      emailStatus: customer.emailStatus,
-      createdAt: customer.createdAt,
-      updatedAt: customer.updatedAt,
+      id: row.id,
+      email: row.email,
+      name: row.name,
+      emailStatus: row.emailStatus,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
     },
-    externalRefs: customer.externalRefs.map((ref) => ({ provider: ref.provider, externalId: ref.externalId })),
-    entitlements: customer.entitlements.map((entitlement) => ({
+    externalRefs: row.externalRefs.map((ref) => ({ provider: ref.provider, externalId: ref.externalId })),
+    entitlements: row.entitlements.map((entitlement) => ({
       plan: entitlement.planKey,
       status: entitlement.status,
-      accessUntil: entitlement.accessUntil,
-      graceUntil: entitlement.graceUntil,
+      accessUntil: dateOrNull(entitlement.accessUntil),
+      graceUntil: dateOrNull(entitlement.graceUntil),
       cancelAtPeriodEnd: entitlement.cancelAtPeriodEnd,
       sourceId: entitlement.sourceId,
-      lastPaymentAt: entitlement.lastPaymentAt,
+      lastPaymentAt: dateOrNull(entitlement.lastPaymentAt),
       lastPaymentStatus: entitlement.lastPaymentStatus,
-      lastEventAt: entitlement.lastEventAt,
+      lastEventAt: new Date(entitlement.lastEventAt),
     })),
-    access: customer.accessGrants.map((grant) => ({
+    access: row.grants.map((grant) => ({
       accessGroupId: grant.accessGroupId,
       state: grant.state,
       circleMemberId: grant.circleMemberId,
       lastError: grant.lastError,
-      updatedAt: grant.updatedAt,
+      updatedAt: new Date(grant.updatedAt),
     })),
-    tags: customer.tags.map((tag) => ({
+    tags: row.tags.map((tag) => ({
       tag: tag.tagId,
       state: tag.state,
       presentInKit: tag.presentInKit,
-      syncedAt: tag.syncedAt,
+      syncedAt: dateOrNull(tag.syncedAt),
       lastError: tag.lastError,
     })),
-    journeys: customer.journeys.map((journey) => ({
+    journeys: row.journeys.map((journey) => ({
       id: journey.id,
       kind: journey.kind,
       key: journey.key,
-      startedAt: journey.startedAt,
-      endedAt: journey.endedAt,
+      startedAt: new Date(journey.startedAt),
+      endedAt: dateOrNull(journey.endedAt),
     })),
-    tickets: customer.tickets.map((ticket) => ({
+    tickets: row.tickets.map((ticket) => ({
       id: ticket.id,
       journeyId: ticket.journeyId,
       category: ticket.category,
       status: ticket.status,
       source: ticket.source,
       summary: ticket.summary,
-      notes: ticket.notes.length,
-      createdAt: ticket.createdAt,
+      notes: ticket.notes,
+      createdAt: new Date(ticket.createdAt),
     })),
-    jobs: Object.fromEntries(jobCounts.map((row) => [row.status, row._count._all])) as Partial<Record<"queued" | "running" | "succeeded" | "dead", number>>,
+    jobs: row.jobs,
   };
 }

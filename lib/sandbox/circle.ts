@@ -2,9 +2,10 @@ import { FakeApiServer, field, type FaultMatch, type Incoming, type Reply } from
 
 export type { FakeRequestLogEntry } from "./server";
 
-// An in-memory Circle Admin API v2 over real HTTP, for tests, the sandbox demo and benchmarks.
-// It covers the member and access-group operations the client uses, with the spec's paths,
-// status codes, error shape and response fields. No dependency on vitest: scripts import it too.
+// The sandbox's Circle stand-in: an in-memory Circle Admin API v2 over real HTTP, used by the
+// demo (`npm start` without CIRCLE_API_TOKEN), the tests and the benchmarks. It covers the
+// member and access-group operations the client uses, with the spec's paths, status codes,
+// error shape and response fields. Product code: no dependency on vitest or on test/.
 
 /** The Admin API v2 path prefix; `start()` returns a URL that includes it. */
 export const CIRCLE_API_PREFIX = "/api/admin/v2";

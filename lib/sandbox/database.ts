@@ -1,13 +1,45 @@
 import crypto from "node:crypto";
 import pg from "pg";
-import { openDatabase, type Database } from "../../lib/db";
-import { migrate } from "../../lib/migrations";
+import { openDatabase, type Database } from "../db";
+import { z } from "zod";
+import { migrate } from "../migrations";
 
-// Each test file gets a database of its own, migrated from the committed migrations:
-// in-memory PGlite by default, a fresh PostgreSQL database when TEST_DB=postgres.
+// The sandbox harness's database, used by the tests, the eval suite (`npm run eval`) and the
+// benchmarks: each caller (a test file, an eval trial) gets a database of its own, migrated from
+// the committed migrations: in-memory PGlite by default, a fresh PostgreSQL database when
+// TEST_DB=postgres. Product code: no dependency on vitest or on test/.
+//
+// TEST_DB and TEST_POSTGRES_URL are harness settings, not the app's (lib/config.ts), so they are
+// parsed here; a bad value stops with a readable message instead of a confusing failure later.
 
-export const testDbKind = (process.env.TEST_DB ?? "pglite") as "pglite" | "postgres";
-export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const blankAsUnset = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+
+const harnessEnvSchema = z.object({
+  /** Which database the harness runs on. */
+  TEST_DB: z.preprocess(blankAsUnset, z.enum(["pglite", "postgres"]).default("pglite")),
+  /** On TEST_DB=postgres: a server URL whose user may CREATE and DROP databases. */
+  TEST_POSTGRES_URL: z.preprocess(blankAsUnset, z.url().default("postgresql://postgres@127.0.0.1:5432/postgres")),
+});
+
+function parseHarnessEnv(env: NodeJS.ProcessEnv) {
+  const parsed = harnessEnvSchema.safeParse({ TEST_DB: env.TEST_DB, TEST_POSTGRES_URL: env.TEST_POSTGRES_URL });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".");
+      return `  ${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+    });
+    throw new Error(
+      `sandbox database: invalid harness setting(s):\n${problems.join("\n")}\n` +
+        `TEST_DB must be "pglite" (default) or "postgres"; TEST_POSTGRES_URL must be a URL such as postgresql://postgres@127.0.0.1:5432/postgres.`,
+    );
+  }
+  return parsed.data;
+}
+
+const harnessEnv = parseHarnessEnv(process.env);
+
+export const testDbKind: "pglite" | "postgres" = harnessEnv.TEST_DB;
+export const postgresAdminUrl: string = harnessEnv.TEST_POSTGRES_URL;
 
 export interface TestDatabase {
   db: Database;

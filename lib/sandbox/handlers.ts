@@ -1,11 +1,14 @@
-import type { Database } from "../../lib/db";
-import { createCircleClient } from "../../lib/integrations/circle";
-import { createKitClient } from "../../lib/integrations/kit";
-import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "../../lib/jobs/budget";
-import { createHandlers } from "../../lib/jobs/handlers";
-import type { PlanCatalog } from "../../lib/lifecycle/catalog";
-import { FAKE_CIRCLE_TOKEN } from "../fakes/circle";
-import { FAKE_KIT_API_KEY } from "../fakes/kit";
+import type { Database } from "../db";
+import { createCircleClient } from "../integrations/circle";
+import { createKitClient } from "../integrations/kit";
+import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "../jobs/budget";
+import { createHandlers } from "../effects";
+import type { PlanCatalog } from "../lifecycle/catalog";
+import { FAKE_CIRCLE_TOKEN } from "./circle";
+import { FAKE_KIT_API_KEY } from "./kit";
+
+// Part of the sandbox harness used by the tests, the eval suite (`npm run eval`) and the
+// benchmarks. Product code: no dependency on vitest or on test/.
 
 /** The real job handlers, with real clients pointed at the fake providers. */
 export function handlersForFakes(options: { db: Database; catalog: PlanCatalog; circleUrl: string; kitUrl: string; timeoutMs?: number }) {

@@ -2,9 +2,10 @@ import { FakeApiServer, field, type FaultMatch, type Incoming, type Reply } from
 
 export type { FakeRequestLogEntry } from "./server";
 
-// An in-memory Kit API v4 over real HTTP, for tests, the sandbox demo and benchmarks. It covers
-// the subscriber and tag operations the client uses, with the spec's paths, status codes, error
-// shape and response fields. No dependency on vitest: scripts import it too.
+// The sandbox's Kit stand-in: an in-memory Kit API v4 over real HTTP, used by the demo
+// (`npm start` without KIT_API_KEY), the tests and the benchmarks. It covers the subscriber and
+// tag operations the client uses, with the spec's paths, status codes, error shape and response
+// fields. Product code: no dependency on vitest or on test/.
 
 export const FAKE_KIT_API_KEY = "fake-kit-api-key";
 

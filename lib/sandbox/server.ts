@@ -1,9 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-// What the fake Circle and Kit servers share: a real HTTP server on 127.0.0.1, a request log,
-// a global latency, and a queue of injected faults (status codes, hangs that optionally
-// apply the change first, slow answers). Each fake supplies its routes and error shapes.
+// The sandbox: stand-ins for Circle and Kit that the demo (`npm start` without credentials),
+// the tests and the benchmarks run against. This is what the two share: a real HTTP server on
+// 127.0.0.1, a request log, a global latency, and a queue of injected faults (status codes, hangs
+// that optionally apply the change first, slow answers). Each stand-in supplies its routes and
+// error shapes.
 
 export interface FaultMatch {
   /** Matches any method when omitted. */

@@ -1,18 +1,20 @@
-import type { Database } from "../../lib/db";
-import type { JobHandler } from "../../lib/jobs/handlers";
-import { createWorker, type Worker } from "../../lib/jobs/worker";
-import { parseCatalog, type PlanCatalog } from "../../lib/lifecycle/catalog";
-import { createKitWebhookHandler, signKitPayload } from "../../lib/webhooks/kit";
-import { createLedgerWriter } from "../../lib/webhooks/ledger";
-import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
-import { createFakeCircle, type FakeCircle } from "../fakes/circle";
-import { createFakeKit, type FakeKit } from "../fakes/kit";
+import type { Database } from "../db";
+import type { JobHandlers } from "../jobs/worker";
+import { createWorker, type Worker } from "../jobs/worker";
+import { parseCatalog, type PlanCatalog } from "../lifecycle/catalog";
+import { createKitWebhookHandler, signKitPayload } from "../webhooks/kit";
+import { createLedgerWriter } from "../webhooks/ledger";
+import { createStripeWebhookHandler } from "../webhooks/stripe";
+import { createFakeCircle, type FakeCircle } from "./circle";
+import { createFakeKit, type FakeKit } from "./kit";
 import { handlersForFakes } from "./handlers";
-import { createTestDatabase, type TestDatabase } from "./db";
+import { createTestDatabase, type TestDatabase } from "./database";
 import { signStripe } from "./stripe-events";
 
-// The whole spine wired for a test: a fresh database, fake Circle and Kit over real HTTP,
-// a plan catalog whose ids are the fakes' ids, the real webhook handlers, and a worker.
+// The sandbox harness: the whole spine wired against the sandbox stand-ins, used by the tests,
+// the eval suite (`npm run eval`) and the benchmarks. A fresh database, fake Circle and Kit over
+// real HTTP, a plan catalog whose ids are the fakes' ids, the real webhook handlers, and a worker.
+// Product code: no dependency on vitest or on test/.
 
 /** Retries in milliseconds, so a test sees a provider's retries to the dead letter in about a second. */
 export const TEST_BACKOFF = { baseMs: 20, capMs: 200 };
@@ -29,7 +31,7 @@ export interface Stack {
   ids: { communityGroup: number; masterclassGroup: number; activeTag: number; onboardingTag: number; pastDueTag: number; canceledTag: number; refundedTag: number; promoTag: number };
   worker: Worker;
   /** The real job handlers the worker runs, for a test that needs a worker of its own. */
-  handlers: Record<string, JobHandler>;
+  handlers: JobHandlers;
   postStripe(event: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
   postKit(body: object, options?: { secret?: string; timestamp?: number }): Promise<Response>;
   /** Hands a hand-built request to the provider's handler. */

@@ -1,9 +1,11 @@
 import Stripe from "stripe";
-import type { LedgerEntry } from "../../lib/webhooks/ledger";
-import { handledStripeTypes } from "../../lib/webhooks/stripe-events";
+import type { LedgerEntry } from "../webhooks/ledger";
+import { handledStripeTypes } from "../lifecycle/stripe-events";
 
-// Builders for Stripe events shaped like the current API (2026 "endive"): only what our
-// normalizer reads, plus the envelope. Our own fixtures, not copies of Stripe's.
+// The sandbox's Stripe events: builders for events shaped like the current API (2026 "endive"),
+// only what our normalizer reads plus the envelope, used by the demo seed (prisma/seed.ts), the
+// tests, the evals and the benchmarks. Our own fixtures, not copies of Stripe's. (Not to be
+// confused with lib/lifecycle/stripe-events.ts, which parses and normalizes real ones.)
 
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}_test${Date.now().toString(36)}${(counter++).toString(36).padStart(4, "0")}`;

@@ -28,20 +28,24 @@ export function json(status: number, body: Record<string, unknown>): Response {
 
 export const rejection = (status: number, message: string) => json(status, { error: message });
 
-export function asWebHandler(process: WebhookProcessor): (request: Request) => Promise<Response> {
-  return async (request) => {
-    if (request.method !== "POST") return rejection(405, "use POST");
-    let body: string;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
-      return rejection(400, "could not read the body");
-    }
-    const result = await process({ header: (name) => request.headers.get(name), body });
-    return json(result.status, result.body);
-  };
+/** A Web Request through a processor: the body read within the limit, the answer as JSON. */
+export async function serveWebRequest(request: Request, process: WebhookProcessor): Promise<Response> {
+  if (request.method !== "POST") return rejection(405, "use POST");
+  let body: string;
+  try {
+    body = await readBody(request);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
+    return rejection(400, "could not read the body");
+  }
+  const result = await process({ header: (name) => request.headers.get(name), body });
+  return json(result.status, result.body);
 }
+
+export const asWebHandler =
+  (process: WebhookProcessor): ((request: Request) => Promise<Response>) =>
+  (request) =>
+    serveWebRequest(request, process);
 
 /** Reads at most `limit` bytes; a declared or actual larger body is refused before parsing. */
 export async function readBody(request: Request, limit = MAX_WEBHOOK_BYTES): Promise<string> {

@@ -1,6 +1,7 @@
 import http from "node:http";
-import type { Runtime } from "../runtime";
 import { MAX_WEBHOOK_BYTES, type Answer, type WebhookProcessor } from "./http";
+import { processKitDelivery, type KitWebhookDeps } from "./kit";
+import { processStripeDelivery, type StripeWebhookDeps } from "./stripe";
 
 // A minimal Node HTTP host for the webhook processors the Next routes mount too. It hands
 // node's request to the processor as it is, without building Web Request/Response objects.
@@ -15,10 +16,10 @@ function reply(res: http.ServerResponse, { status, body }: Answer, close = false
 
 const refused = (status: number, message: string): Answer => ({ status, body: { error: message } });
 
-export function createIngestServer(runtime: Pick<Runtime, "processStripeDelivery" | "processKitDelivery">): http.Server {
+export function createIngestServer(deps: { stripeWebhook: StripeWebhookDeps; kitWebhook: KitWebhookDeps }): http.Server {
   const routes: Record<string, WebhookProcessor> = {
-    "/api/webhooks/stripe": runtime.processStripeDelivery,
-    "/api/webhooks/kit": runtime.processKitDelivery,
+    "/api/webhooks/stripe": (delivery) => processStripeDelivery(delivery, deps.stripeWebhook),
+    "/api/webhooks/kit": (delivery) => processKitDelivery(delivery, deps.kitWebhook),
   };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";

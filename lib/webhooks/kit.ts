@@ -2,8 +2,8 @@ import crypto from "node:crypto";
 import { log } from "../log";
 import { metrics } from "../metrics";
 import type { LedgerEntry, LedgerWriter } from "./ledger";
-import { answer, asWebHandler, refuse, type Answer, type Delivery, type WebhookProcessor } from "./http";
-import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "./kit-events";
+import { answer, asWebHandler, refuse, serveWebRequest, type Answer, type Delivery, type WebhookProcessor } from "./http";
+import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "../lifecycle/kit-events";
 
 // POST /api/webhooks/kit. Kit signs a delivery with `X-Kit-Signature: t=<unix>,v1=<hex>`:
 // HMAC-SHA256 over "{t}.{raw body}". During a secret rotation it carries two v1 entries.
@@ -38,44 +38,50 @@ export interface KitWebhookDeps {
   secret: string;
 }
 
-export function createKitWebhookProcessor(deps: KitWebhookDeps): WebhookProcessor {
-  return async function processKitDelivery(incoming: Delivery): Promise<Answer> {
-    const raw = incoming.body;
-    const check = verifyKitSignature(incoming.header("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
-    if (!check.ok) return refuse(400, `invalid webhook: ${check.reason}`);
+export async function processKitDelivery(incoming: Delivery, deps: KitWebhookDeps): Promise<Answer> {
+  const raw = incoming.body;
+  const check = verifyKitSignature(incoming.header("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
+  if (!check.ok) return refuse(400, `invalid webhook: ${check.reason}`);
 
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return refuse(400, "body is not JSON");
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return refuse(400, "body is not JSON");
+  }
+  const delivery = kitDeliverySchema.safeParse(body);
+  if (!delivery.success) {
+    const issue = delivery.error.issues[0];
+    return refuse(400, `malformed delivery: ${issue ? `${issue.path.join(".")} ${issue.message}` : "invalid"}`);
+  }
+  // The whole delivery is validated before anything is written: all or nothing.
+  const entries: LedgerEntry[] = [];
+  for (const event of delivery.data.events) {
+    const handled = handledKitTypes.has(event.type);
+    if (handled) {
+      const normalized = normalizeKitEvent(event);
+      if (!normalized.ok) return refuse(400, `malformed event ${event.id}: ${normalized.error}`);
     }
-    const delivery = kitDeliverySchema.safeParse(body);
-    if (!delivery.success) {
-      const issue = delivery.error.issues[0];
-      return refuse(400, `malformed delivery: ${issue ? `${issue.path.join(".")} ${issue.message}` : "invalid"}`);
-    }
-    // The whole delivery is validated before anything is written: all or nothing.
-    const entries: LedgerEntry[] = [];
-    for (const event of delivery.data.events) {
-      const handled = handledKitTypes.has(event.type);
-      if (handled) {
-        const normalized = normalizeKitEvent(event);
-        if (!normalized.ok) return refuse(400, `malformed event ${event.id}: ${normalized.error}`);
-      }
-      entries.push({ provider: "kit", eventId: event.id, type: event.type, createdAt: new Date(event.created), json: JSON.stringify(event), handled });
-    }
-    try {
-      const recorded = (await deps.ledger.record(entries)).filter(Boolean).length;
-      metrics().webhookEvents.inc({ provider: "kit", result: "recorded" }, recorded);
-      metrics().webhookEvents.inc({ provider: "kit", result: "duplicate" }, entries.length - recorded);
-      return answer(200, { received: entries.length, duplicates: entries.length - recorded });
-    } catch (error) {
-      log.error({ err: (error as Error).message, events: entries.length }, "kit webhook: could not record delivery");
-      return refuse(503, "could not record the delivery; retry");
-    }
-  };
+    entries.push({ provider: "kit", eventId: event.id, type: event.type, createdAt: new Date(event.created), json: JSON.stringify(event), handled });
+  }
+  try {
+    const recorded = (await deps.ledger.record(entries)).filter(Boolean).length;
+    metrics().webhookEvents.inc({ provider: "kit", result: "recorded" }, recorded);
+    metrics().webhookEvents.inc({ provider: "kit", result: "duplicate" }, entries.length - recorded);
+    return answer(200, { received: entries.length, duplicates: entries.length - recorded });
+  } catch (error) {
+    log.error({ err: (error as Error).message, events: entries.length }, "kit webhook: could not record delivery");
+    return refuse(503, "could not record the delivery; retry");
+  }
 }
 
-/** POST /api/webhooks/kit as a Web Request -> Response function. */
+/** POST /api/webhooks/kit: a Web Request -> Response. */
+export const handleKitWebhook = (request: Request, deps: KitWebhookDeps) => serveWebRequest(request, (delivery) => processKitDelivery(delivery, deps));
+
+/** The processor bound to its dependencies, for a host that mounts several (the ingest server). */
+export const createKitWebhookProcessor =
+  (deps: KitWebhookDeps): WebhookProcessor =>
+  (delivery) =>
+    processKitDelivery(delivery, deps);
+
 export const createKitWebhookHandler = (deps: KitWebhookDeps) => asWebHandler(createKitWebhookProcessor(deps));

@@ -1,5 +1,6 @@
+import crypto from "node:crypto";
 import type { Database } from "../db";
-import { JOB_PRIORITY } from "../jobs/queue";
+import { jobRow } from "../jobs/kinds";
 
 // The idempotency ledger. Recording is one statement, so one round trip and atomic: the
 // events go in (a duplicate (provider, eventId) is skipped) and each new event the lifecycle
@@ -17,39 +18,38 @@ export interface LedgerEntry {
   handled: boolean;
 }
 
-export const APPLY_JOB = "lifecycle.apply";
-
+// Each new event the lifecycle handles gets its apply job through the outbox's enqueue_jobs,
+// in the same statement; the row ids are made here so the jobs can name them.
 const RECORD_SQL = `
 WITH input AS (
-  SELECT e->>'v' AS provider, e->>'i' AS event_id, e->>'t' AS type, (e->>'c')::timestamptz AS created_at,
-         e->'p' AS payload, (e->>'h')::boolean AS handled
+  SELECT e->>'r' AS id, e->>'v' AS provider, e->>'i' AS event_id, e->>'t' AS type, (e->>'c')::timestamptz AS created_at,
+         e->'p' AS payload, NULLIF(e->'j', 'null'::jsonb) AS job
     FROM jsonb_array_elements($1::jsonb) AS e
 ), inserted AS (
   INSERT INTO "WebhookEvent" (id, provider, "eventId", type, "providerCreatedAt", payload, outcome, "processedAt")
-  SELECT gen_random_uuid(), provider::"Provider", event_id, type, created_at, payload,
-         (CASE WHEN handled THEN 'pending' ELSE 'ignored' END)::"EventOutcome",
-         CASE WHEN handled THEN NULL ELSE now() END
+  SELECT id, provider::"Provider", event_id, type, created_at, payload,
+         (CASE WHEN job IS NOT NULL THEN 'pending' ELSE 'ignored' END)::"EventOutcome",
+         CASE WHEN job IS NOT NULL THEN NULL ELSE now() END
     FROM input
   ON CONFLICT (provider, "eventId") DO NOTHING
-  RETURNING id, provider, "eventId", outcome
+  RETURNING id, provider, "eventId"
 ), jobs AS (
-  INSERT INTO "Job" (id, kind, payload, "dedupeKey", priority, "runAt", "updatedAt")
-  SELECT gen_random_uuid(), '${APPLY_JOB}', jsonb_build_object('ledgerId', id), '${APPLY_JOB}:' || provider || ':' || "eventId",
-         ${JOB_PRIORITY[APPLY_JOB]}, now(), now()
-    FROM inserted WHERE outcome = 'pending'
-  ON CONFLICT ("dedupeKey") DO NOTHING
+  SELECT enqueue_jobs(jsonb_agg(input.job)) AS enqueued FROM inserted JOIN input ON input.id = inserted.id WHERE input.job IS NOT NULL
 )
-SELECT provider::text AS provider, "eventId" FROM inserted`;
+SELECT provider::text AS provider, "eventId", (SELECT enqueued FROM jobs) AS enqueued FROM inserted`;
 
 const entryKey = (provider: string, eventId: string) => `${provider}\u0000${eventId}`;
 
 /** One JSON array parameter; the event JSON goes in as it came, never re-serialised. */
 function encode(entries: LedgerEntry[]): string {
-  const items = entries.map(
-    (entry) =>
-      `{"v":${JSON.stringify(entry.provider)},"i":${JSON.stringify(entry.eventId)},"t":${JSON.stringify(entry.type)},` +
-      `"c":${JSON.stringify(entry.createdAt.toISOString())},"h":${entry.handled},"p":${entry.json}}`,
-  );
+  const items = entries.map((entry) => {
+    const ledgerId = crypto.randomUUID();
+    const job = entry.handled ? JSON.stringify(jobRow("lifecycle.apply", { ledgerId })) : "null";
+    return (
+      `{"r":"${ledgerId}","v":${JSON.stringify(entry.provider)},"i":${JSON.stringify(entry.eventId)},"t":${JSON.stringify(entry.type)},` +
+      `"c":${JSON.stringify(entry.createdAt.toISOString())},"j":${job},"p":${entry.json}}`
+    );
+  });
   return `[${items.join(",")}]`;
 }
 

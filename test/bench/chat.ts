@@ -36,10 +36,10 @@ import { normalizeEmail } from "../../lib/lifecycle/events";
 import { createChatRateLimiter } from "../../lib/ratelimit";
 import { recordEvents } from "../../lib/webhooks/ledger";
 import { createTools } from "../../tools";
-import { createFakeCircle } from "../fakes/circle";
-import { createFakeKit } from "../fakes/kit";
-import { handlersForFakes } from "../helpers/handlers";
-import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, stripeLedgerEntry, subscriptionEvent, type Purchase } from "../helpers/stripe-events";
+import { createFakeCircle } from "../../lib/sandbox/circle";
+import { createFakeKit } from "../../lib/sandbox/kit";
+import { handlersForFakes } from "../../lib/sandbox/handlers";
+import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, stripeLedgerEntry, subscriptionEvent, type Purchase } from "../../lib/sandbox/stripe-events";
 import { ErrorTally, latencySummary, type Latency } from "./load";
 import { startCpuMeter, waitForQuiet, type CpuUse } from "./processes";
 

@@ -18,7 +18,7 @@ import path from "node:path";
 import { z } from "zod";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet, QUIET_THRESHOLD } from "./common";
 import type { Database } from "../../lib/db";
-import { checkoutCompleted, newPurchase } from "../helpers/stripe-events";
+import { checkoutCompleted, newPurchase } from "../../lib/sandbox/stripe-events";
 import { accessRun, accessRunSettings, accessSettings, type AccessResult } from "./access";
 import { closedLoop, type ClosedLoopResult } from "./load";
 import { pgbench, writePgbenchScript, type PgbenchResult } from "./pgbench";

@@ -1,5 +1,5 @@
 import { Pool } from "undici";
-import { checkoutCompleted, newPurchase, signStripe, type Purchase } from "../helpers/stripe-events";
+import { checkoutCompleted, newPurchase, signStripe, type Purchase } from "../../lib/sandbox/stripe-events";
 
 // A closed-loop HTTP load generator: N senders on N keep-alive connections, each sending its
 // next request as soon as the previous one is answered. Every request is a distinct Stripe

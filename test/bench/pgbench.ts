@@ -2,10 +2,12 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { APPLY_JOB } from "../../lib/webhooks/ledger";
+import type { JobKind } from "../../lib/jobs/kinds";
 
 // This machine's durable-insert limit: pgbench transactions of one ledger row plus one
 // outbox job, into the real migrated tables, with a payload the size of a real event.
+
+const APPLY_JOB: JobKind = "lifecycle.apply";
 
 const run = promisify(execFile);
 

@@ -6,11 +6,12 @@
 // Kit answer at once from this process: their CPU is counted in the jobs that call them.
 import pg from "pg";
 import { z } from "zod";
-import { createWorker } from "../../lib/jobs/worker";
+import type { ClaimedJob } from "../../lib/jobs/queue";
+import { createWorker, type JobHandlers } from "../../lib/jobs/worker";
 import { parseCatalog } from "../../lib/lifecycle/catalog";
 import { recordEvents } from "../../lib/webhooks/ledger";
-import { handlersForFakes } from "../helpers/handlers";
-import { checkoutCompleted, newPurchase, stripeLedgerEntry } from "../helpers/stripe-events";
+import { handlersForFakes } from "../../lib/sandbox/handlers";
+import { checkoutCompleted, newPurchase, stripeLedgerEntry } from "../../lib/sandbox/stripe-events";
 import { startBenchProviders } from "./access";
 import { cleanUp, createBenchDatabase, fmt } from "./common";
 import { startCpuMeter } from "./processes";
@@ -54,12 +55,12 @@ async function main() {
       kind,
       {
         ...handler,
-        async run(job: Parameters<typeof handler.run>[0]) {
+        async run(payload: unknown, job: ClaimedJob) {
           const tally = tallies.get(kind) ?? { runs: 0, cpuMicros: 0, statements: 0 };
           tallies.set(kind, tally);
           const [cpuBefore, statementsBefore] = [cpuMicros(), statements];
           try {
-            await handler.run(job);
+            await (handler.run as (payload: unknown, job: ClaimedJob) => Promise<void>)(payload, job);
           } finally {
             tally.runs += 1;
             tally.cpuMicros += cpuMicros() - cpuBefore;
@@ -68,7 +69,7 @@ async function main() {
         },
       },
     ]),
-  );
+  ) as JobHandlers;
   const worker = createWorker({ db, handlers, concurrency: 1 });
 
   let claims = 0;

@@ -2,11 +2,11 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIdentityToken } from "../../lib/identity";
 import { signKitPayload } from "../../lib/webhooks/kit";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../fakes/circle";
-import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../fakes/kit";
-import { createTestDatabase, testDbKind, type TestDatabase } from "../helpers/db";
+import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../../lib/sandbox/circle";
+import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../../lib/sandbox/kit";
+import { createTestDatabase, testDbKind, type TestDatabase } from "../../lib/sandbox/database";
 import { freePort, startServer, type ChildServer } from "../helpers/processes";
-import { checkoutCompleted, newPurchase, signStripe } from "../helpers/stripe-events";
+import { checkoutCompleted, newPurchase, signStripe } from "../../lib/sandbox/stripe-events";
 
 // The same webhook contract, over real HTTP, from both hosts: the Next route handlers (built
 // app, `next start`, production config) and the lean ingest server. Both processes share one

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testDbKind } from "../helpers/db";
+import { testDbKind } from "../../lib/sandbox/database";
 import { freePort, startServer, type ChildServer } from "../helpers/processes";
 
 // The demo as a person uses it, in real Chromium: the product started on its embedded defaults

@@ -2,7 +2,7 @@
 import { openDatabase } from "../../lib/db";
 import { createWorker } from "../../lib/jobs/worker";
 import { parseCatalog } from "../../lib/lifecycle/catalog";
-import { handlersForFakes } from "./handlers";
+import { handlersForFakes } from "../../lib/sandbox/handlers";
 
 const setting = (name: string) => {
   const value = process.env[name];

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listJobs, replayJob, type AdminDeps } from "../../lib/admin/api";
 import { parseEnv } from "../../lib/config";
-import { findCustomerId, getCustomerRecord } from "../../lib/customers/record";
-import { startStack, type Stack } from "../helpers/stack";
-import { checkoutCompleted, newPurchase } from "../helpers/stripe-events";
+import { findCustomerId, getCustomerRecord } from "../../lib/record/read";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { checkoutCompleted, newPurchase } from "../../lib/sandbox/stripe-events";
 
 // The dead-letter queue and its replay, through the admin API's handlers, on a grant that
 // died while Circle answered 500 to every call.

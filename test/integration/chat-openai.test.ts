@@ -7,8 +7,8 @@ import { signIdentityToken } from "../../lib/identity";
 import { createChatRateLimiter } from "../../lib/ratelimit";
 import { createTools } from "../../tools";
 import { createScriptedOpenAI, type ScriptedOpenAI } from "../fakes/openai";
-import { startStack, type Stack } from "../helpers/stack";
-import { chargeRefunded, checkoutCompleted, newPurchase, type Purchase } from "../helpers/stripe-events";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { chargeRefunded, checkoutCompleted, newPurchase, type Purchase } from "../../lib/sandbox/stripe-events";
 
 // POST /api/chat through the real OpenAI provider (@ai-sdk/openai's chat model) against a
 // scripted Chat Completions server: what the model is sent, and what the customer gets back.

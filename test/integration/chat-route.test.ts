@@ -5,8 +5,8 @@ import { createChatHandlers } from "../../lib/chat/handler";
 import { createOfflineModel } from "../../lib/chat/offline-model";
 import { signIdentityToken } from "../../lib/identity";
 import { createChatRateLimiter } from "../../lib/ratelimit";
-import { startStack, type Stack } from "../helpers/stack";
-import { checkoutCompleted, newPurchase } from "../helpers/stripe-events";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { checkoutCompleted, newPurchase } from "../../lib/sandbox/stripe-events";
 
 // POST /api/chat with the offline model: identity, limits, the stream, stored history.
 

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { circleDrift } from "../../lib/admin/api";
 import { parseEnv } from "../../lib/config";
-import { findCustomerId } from "../../lib/customers/record";
+import { findCustomerId } from "../../lib/record/read";
 import { createCircleClient } from "../../lib/integrations/circle";
 import type { GroupDrift } from "../../lib/reconcile/circle";
-import { FAKE_CIRCLE_TOKEN } from "../fakes/circle";
-import { startStack, type Stack } from "../helpers/stack";
-import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase } from "../helpers/stripe-events";
+import { FAKE_CIRCLE_TOKEN } from "../../lib/sandbox/circle";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase } from "../../lib/sandbox/stripe-events";
 
 // Changes made by hand in Circle, read back through the admin API against the fake Circle over
 // HTTP, with a page size small enough that the listing takes several pages.

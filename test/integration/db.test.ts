@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { createTestDatabase, type TestDatabase } from "../../lib/sandbox/database";
 
 let testDb: TestDatabase;
 beforeEach(async () => {

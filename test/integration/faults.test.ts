@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findCustomerId, getCustomerRecord } from "../../lib/customers/record";
+import { findCustomerId, getCustomerRecord } from "../../lib/record/read";
 import { BudgetExhaustedError, createRequestBudget } from "../../lib/jobs/budget";
-import { startStack, type Stack } from "../helpers/stack";
-import { checkoutCompleted, invoiceEvent, newPurchase } from "../helpers/stripe-events";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { checkoutCompleted, invoiceEvent, newPurchase } from "../../lib/sandbox/stripe-events";
 
 let stack: Stack;
 beforeEach(async () => {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCircleClient } from "../../lib/integrations/circle";
 import { IntegrationError, parseRetryAfter } from "../../lib/integrations/errors";
 import { createKitClient } from "../../lib/integrations/kit";
-import { createFakeCircle } from "../fakes/circle";
-import { createFakeKit } from "../fakes/kit";
+import { createFakeCircle } from "../../lib/sandbox/circle";
+import { createFakeKit } from "../../lib/sandbox/kit";
 
 const CIRCLE_TOKEN = "circle-token-0123456789abcdef";
 const KIT_API_KEY = "kit-key-fedcba9876543210";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLedgerWriter, recordEvents, type LedgerEntry } from "../../lib/webhooks/ledger";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { createTestDatabase, type TestDatabase } from "../../lib/sandbox/database";
 
 let testDb: TestDatabase;
 beforeEach(async () => {

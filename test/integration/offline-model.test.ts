@@ -2,8 +2,8 @@ import { generateText, stepCountIs, type ModelMessage } from "ai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOfflineModel } from "../../lib/chat/offline-model";
 import { createTools } from "../../tools";
-import { startStack, type Stack } from "../helpers/stack";
-import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase } from "../helpers/stripe-events";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase } from "../../lib/sandbox/stripe-events";
 
 // The offline model through the AI SDK's real multi-step loop, with the real tools reading the
 // real record: its answers follow the record, and it acts only through the tools.

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getCustomerRecord, findCustomerId } from "../../lib/customers/record";
-import { recheckCustomer } from "../../lib/lifecycle/engine";
-import { startStack, type Stack } from "../helpers/stack";
+import { getCustomerRecord, findCustomerId } from "../../lib/record/read";
+import { recheckCustomer } from "../../lib/record/apply";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
 import {
   chargeRefunded,
   checkoutCompleted,
@@ -12,7 +12,7 @@ import {
   newPurchase,
   subscriptionEvent,
   type Purchase,
-} from "../helpers/stripe-events";
+} from "../../lib/sandbox/stripe-events";
 
 let stack: Stack;
 beforeEach(async () => {

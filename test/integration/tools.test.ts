@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RESEND_WINDOW_MS } from "../../lib/customers/resend";
+import { RESEND_WINDOW_MS } from "../../lib/record/resend";
 import { createTools } from "../../tools";
 import { openBillingTicketInput } from "../../tools/openBillingTicket";
 import type { GetEntitlementOutput } from "../../tools/getEntitlement";
 import type { ResendInviteOutput } from "../../tools/resendInvite";
 import type { OpenBillingTicketOutput } from "../../tools/openBillingTicket";
-import { startStack, type Stack } from "../helpers/stack";
-import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, subscriptionEvent, type Purchase } from "../helpers/stripe-events";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, subscriptionEvent, type Purchase } from "../../lib/sandbox/stripe-events";
 
 // The chat's tools against the record in each lifecycle state, built the way the chat route
 // builds them: bound to one verified identity.

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { log } from "../../lib/log";
-import { startStack, type Stack } from "../helpers/stack";
-import { checkoutCompleted, newPurchase, subscriptionEvent } from "../helpers/stripe-events";
+import { startStack, type Stack } from "../../lib/sandbox/stack";
+import { checkoutCompleted, newPurchase, subscriptionEvent } from "../../lib/sandbox/stripe-events";
 
 // Stripe delivers out of order: an event that names only a Stripe customer we have not met
 // yet waits for the event that identifies them. That is expected, so it is no warning.

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findCustomerId, getCustomerRecord } from "../../lib/customers/record";
+import { findCustomerId, getCustomerRecord } from "../../lib/record/read";
 import { signKitPayload } from "../../lib/webhooks/kit";
-import { KIT_SECRET, startStack, STRIPE_SECRET, type Stack } from "../helpers/stack";
-import { checkoutCompleted, newPurchase, signStripe, stripeEvent } from "../helpers/stripe-events";
+import { KIT_SECRET, startStack, STRIPE_SECRET, type Stack } from "../../lib/sandbox/stack";
+import { checkoutCompleted, newPurchase, signStripe, stripeEvent } from "../../lib/sandbox/stripe-events";
 
 let stack: Stack;
 beforeEach(async () => {

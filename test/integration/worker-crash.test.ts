@@ -3,18 +3,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { findCustomerId, getCustomerRecord } from "../../lib/customers/record";
+import { findCustomerId, getCustomerRecord } from "../../lib/record/read";
 import { openDatabase, type Database } from "../../lib/db";
 import { createWorker } from "../../lib/jobs/worker";
 import { parseCatalog } from "../../lib/lifecycle/catalog";
 import { migrate } from "../../lib/migrations";
 import { createLedgerWriter } from "../../lib/webhooks/ledger";
 import { createStripeWebhookHandler } from "../../lib/webhooks/stripe";
-import { createFakeCircle, type FakeCircle } from "../fakes/circle";
-import { createFakeKit, type FakeKit } from "../fakes/kit";
-import { createTestDatabase, testDbKind, type TestDatabase } from "../helpers/db";
-import { handlersForFakes } from "../helpers/handlers";
-import { checkoutCompleted, newPurchase, signStripe } from "../helpers/stripe-events";
+import { createFakeCircle, type FakeCircle } from "../../lib/sandbox/circle";
+import { createFakeKit, type FakeKit } from "../../lib/sandbox/kit";
+import { createTestDatabase, testDbKind, type TestDatabase } from "../../lib/sandbox/database";
+import { handlersForFakes } from "../../lib/sandbox/handlers";
+import { checkoutCompleted, newPurchase, signStripe } from "../../lib/sandbox/stripe-events";
 
 // A worker process killed with SIGKILL in the middle of a side effect loses nothing and
 // doubles nothing: its lease runs out, another worker runs the job again, and the handler's

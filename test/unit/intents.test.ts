@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredState } from "../../lib/lifecycle/derive";
-import { dedupeKey, planIntents, type HeldGrant, type HeldTag, type Intent } from "../../lib/lifecycle/intents";
+import { dedupeKey } from "../../lib/jobs/kinds";
+import { planIntents, type HeldGrant, type HeldTag, type Intent } from "../../lib/lifecycle/intents";
 
 const desired = (o: { groups?: number[]; wanted?: number[]; unwanted?: number[]; suppressed?: number[] } = {}): DesiredState => ({
   entitlements: [],

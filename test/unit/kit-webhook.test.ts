@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { handledKitTypes, kitDeliverySchema, kitEventSchema, normalizeKitEvent } from "../../lib/webhooks/kit-events";
+import { handledKitTypes, kitDeliverySchema, kitEventSchema, normalizeKitEvent } from "../../lib/lifecycle/kit-events";
 import { KIT_TOLERANCE_SECONDS, signKitPayload, verifyKitSignature } from "../../lib/webhooks/kit";
 
 const SECRET = "kit_whsec_current";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CanonicalEvent } from "../../lib/lifecycle/events";
-import { handledStripeTypes, normalizeStripeEvent, stripeEnvelopeSchema } from "../../lib/webhooks/stripe-events";
+import { handledStripeTypes, normalizeStripeEvent, stripeEnvelopeSchema } from "../../lib/lifecycle/stripe-events";
 
 const CREATED = 1_767_225_600;
 const AT = new Date(CREATED * 1000);

@@ -1,12 +1,13 @@
+import { handleChatGet, handleChatPost } from "@/lib/chat/handler";
 import { getRuntime } from "@/lib/runtime";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
-  return (await getRuntime()).chat.post(request);
+  return handleChatPost(request, (await getRuntime()).chat);
 }
 
 export async function GET(request: Request) {
-  return (await getRuntime()).chat.get(request);
+  return handleChatGet(request, (await getRuntime()).chat);
 }

@@ -1,8 +1,9 @@
 import { getRuntime } from "@/lib/runtime";
+import { handleKitWebhook } from "@/lib/webhooks/kit";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
-  return (await getRuntime()).handleKitWebhook(request);
+  return handleKitWebhook(request, (await getRuntime()).kitWebhook);
 }

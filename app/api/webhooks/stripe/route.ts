@@ -1,8 +1,9 @@
 import { getRuntime } from "@/lib/runtime";
+import { handleStripeWebhook } from "@/lib/webhooks/stripe";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
-  return (await getRuntime()).handleStripeWebhook(request);
+  return handleStripeWebhook(request, (await getRuntime()).stripeWebhook);
 }

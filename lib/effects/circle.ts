@@ -1,0 +1,47 @@
+import type { Database } from "../db";
+import type { CircleClient } from "../integrations/circle";
+import type { JobHandlers } from "../jobs/worker";
+import { readGrantForJob, recordGrantDone, recordGrantFailed, recordRevokeDone } from "../record/store";
+import type { ProviderCall } from "./provider-call";
+
+// Circle access: grant a member an access group (creating them, which sends Circle's
+// invitation), or take it away.
+
+export function createCircleHandlers(db: Database, circle: CircleClient, call: ProviderCall): Pick<JobHandlers, "circle.grant" | "circle.revoke"> {
+  return {
+    "circle.grant": {
+      async run({ customerId, accessGroupId, version }) {
+        const grant = await readGrantForJob(db, customerId, accessGroupId);
+        if (!grant || grant.version !== version) return;
+        const email = grant.email;
+        // Someone we never saw in Circle is most likely new: create first (an address Circle
+        // already knows comes back as that member), and search only for known members.
+        const existing = grant.knownInCircle ? await call(() => circle.findMemberByEmail(email)) : null;
+        let member = existing;
+        if (existing) await call(() => circle.addToAccessGroup(accessGroupId, email));
+        else member = await call(() => circle.createMember({ email, name: grant.name ?? undefined, accessGroupIds: [accessGroupId] }));
+        if (!member) return;
+        // A member who has accepted Circle's invitation (now or earlier) can use the group; one
+        // who has not, new or invited before, still has an invitation to accept.
+        await recordGrantDone(db, {
+          grantId: grant.id,
+          version,
+          state: member.acceptedInvitation ? "active" : "invited",
+          circleMemberId: member.id,
+          memberEmail: email,
+          customerId,
+        });
+      },
+      onDead: (payload, error) => recordGrantFailed(db, payload, error),
+    },
+    "circle.revoke": {
+      async run({ customerId, accessGroupId, version }) {
+        const grant = await readGrantForJob(db, customerId, accessGroupId);
+        if (!grant || grant.version !== version) return;
+        await call(() => circle.removeFromAccessGroup(accessGroupId, grant.memberEmail ?? grant.email));
+        await recordRevokeDone(db, grant.id, version);
+      },
+      onDead: (payload, error) => recordGrantFailed(db, payload, `revoke failed: ${error}`),
+    },
+  };
+}

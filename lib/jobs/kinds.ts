@@ -1,0 +1,129 @@
+import { z } from "zod";
+import type { Intent } from "../lifecycle/intents";
+
+// The registry of job kinds: for each, the payload's schema, its priority, what a customer is
+// told the job is doing, and the one function that builds its dedupe key. A job is enqueued
+// only through `jobRow`, typed by kind, so a misspelled kind or a wrong payload does not
+// compile; the worker parses every claimed payload with the same schema. What each kind does
+// is in lib/effects (the outbox never imports what its jobs do).
+
+const customerId = z.string().min(1);
+const grant = z.object({ customerId, accessGroupId: z.number().int(), version: z.number().int() });
+const tag = z.object({ customerId, tagId: z.number().int(), version: z.number().int() });
+
+interface KindSpec<Payload> {
+  payload: z.ZodType<Payload>;
+  /** Lower runs first: apply events before their side effects, access before email. */
+  priority: number;
+  /** What a customer is told the job is doing while it is pending; null: nothing they wait for. */
+  label: string | null;
+  /** The dedupe key: one job per decision, whoever enqueues it and however often. */
+  key(payload: Payload): string;
+}
+
+const kind = <Payload>(spec: KindSpec<Payload>) => spec;
+
+export const JOB_KINDS = {
+  /** Apply one recorded webhook event to its customer's record. */
+  "lifecycle.apply": kind({
+    payload: z.object({ ledgerId: z.string().min(1) }),
+    priority: 0,
+    label: "payment processing",
+    key: ({ ledgerId }) => `lifecycle.apply:${ledgerId}`,
+  }),
+  /** Re-derive a record when time alone changes it (a grace window or a paid period ends). */
+  "lifecycle.recheck": kind({
+    payload: z.object({ customerId, at: z.iso.datetime().optional() }),
+    priority: 30,
+    label: null,
+    key: ({ customerId, at }) => `lifecycle.recheck:${customerId}:${at ?? "now"}`,
+  }),
+  "circle.grant": kind({ payload: grant, priority: 10, label: "community access", key: (p) => intentKey("circle.grant", p.customerId, `group:${p.accessGroupId}`, p.version) }),
+  "circle.revoke": kind({
+    payload: grant,
+    priority: 10,
+    label: "community access removal",
+    key: (p) => intentKey("circle.revoke", p.customerId, `group:${p.accessGroupId}`, p.version),
+  }),
+  "kit.tag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.tag", p.customerId, `tag:${p.tagId}`, p.version) }),
+  "kit.untag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.untag", p.customerId, `tag:${p.tagId}`, p.version) }),
+  "kit.update_email": kind({
+    payload: z.object({ customerId, subscriberId: z.number().int(), email: z.string().min(3) }),
+    priority: 20,
+    label: "email address update",
+    key: ({ customerId, email }) => `kit.update_email:${customerId}:${email}`,
+  }),
+};
+
+function intentKey(kind: string, customerId: string, target: string, version: number) {
+  return `${kind}:${customerId}:${target}:v${version}`;
+}
+
+export type JobKind = keyof typeof JOB_KINDS;
+export type JobPayload<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]["payload"]>;
+
+export const JOB_KIND_NAMES = Object.keys(JOB_KINDS) as JobKind[];
+
+export const isJobKind = (value: string): value is JobKind => Object.hasOwn(JOB_KINDS, value);
+
+/** The provider a kind calls ("circle", "kit"), whose request budget it spends; "lifecycle" calls none. */
+export const providerOf = (kind: JobKind) => kind.slice(0, kind.indexOf("."));
+
+export interface JobOptions {
+  runAt?: Date;
+  customerId?: string | null;
+  journeyId?: string | null;
+  maxAttempts?: number;
+}
+
+/** A job row with every default filled in, as the outbox stores it (see `enqueue_jobs` in the migrations). */
+export interface JobRow {
+  kind: JobKind;
+  payload: unknown;
+  dedupeKey: string;
+  priority: number;
+  runAt: string;
+  customerId: string | null;
+  journeyId: string | null;
+  maxAttempts: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/** The one way to make a job: its kind's payload, priority and dedupe key, and the defaults. */
+export function jobRow<K extends JobKind>(kind: K, payload: JobPayload<K>, options: JobOptions = {}): JobRow {
+  const spec = JOB_KINDS[kind] as unknown as KindSpec<JobPayload<K>>;
+  return {
+    kind,
+    payload,
+    dedupeKey: spec.key(payload),
+    priority: spec.priority,
+    runAt: (options.runAt ?? new Date()).toISOString(),
+    customerId: options.customerId ?? null,
+    journeyId: options.journeyId ?? null,
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+  };
+}
+
+/** The kinds whose pending jobs a customer is shown, with what each is doing. */
+export const CUSTOMER_VISIBLE_WORK: ReadonlyMap<string, string> = new Map(
+  JOB_KIND_NAMES.flatMap((name) => {
+    const label = JOB_KINDS[name].label;
+    return label === null ? [] : [[name, label] as const];
+  }),
+);
+
+/** The job that carries out a lifecycle intent for a customer. */
+export function intentJob(customerId: string, intent: Intent): JobRow {
+  const options = { customerId };
+  switch (intent.kind) {
+    case "circle.grant":
+    case "circle.revoke":
+      return jobRow(intent.kind, { customerId, accessGroupId: intent.accessGroupId, version: intent.version }, options);
+    case "kit.tag":
+    case "kit.untag":
+      return jobRow(intent.kind, { customerId, tagId: intent.tagId, version: intent.version }, options);
+  }
+}
+
+export const dedupeKey = (customerId: string, intent: Intent) => intentJob(customerId, intent).dedupeKey;

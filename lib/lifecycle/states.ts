@@ -1,0 +1,10 @@
+// The record's vocabularies, owned by the lifecycle (which imports nothing but zod). The
+// database enums in prisma/schema.prisma spell the same values; lib/record/store.ts fails to
+// compile if the two ever drift apart.
+
+export type Provider = "stripe" | "kit" | "circle";
+export type EntitlementStatus = "trialing" | "active" | "past_due" | "canceled" | "refunded" | "expired";
+export type AccessState = "pending" | "invited" | "active" | "revoked" | "failed";
+export type TagState = "pending_add" | "applied" | "pending_remove" | "removed" | "failed";
+export type EmailStatus = "active" | "unsubscribed" | "bounced" | "complained";
+export type JourneyKind = "purchase" | "payment_failure" | "cancellation" | "refund" | "dispute";

@@ -1,0 +1,448 @@
+import type * as Db from "../generated/prisma/enums";
+import type { Database, Session } from "../db";
+import type { HeldRecord, RecordChanges } from "../lifecycle/changes";
+import type { HeldGrant } from "../lifecycle/intents";
+import type { ExternalId } from "../lifecycle/refs";
+import type { AccessState, EmailStatus, EntitlementStatus, JourneyKind, Provider, TagState } from "../lifecycle/states";
+import type { JobKind, JobRow } from "../jobs/kinds";
+
+// The record's store: the only writer of Customer, ExternalRef, Entitlement, AccessGrant,
+// EmailTagState and Journey, and of a ledger event's processing state (its customer, outcome
+// and what it waits for; the ledger inserts it). Every statement is a named function here, and
+// the rows they return are typed here, at this one boundary. The hot ones are prepared once
+// per connection.
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+/** Compiles only while the lifecycle's vocabularies spell exactly the database's enums. */
+export type VocabulariesMatch = Assert<
+  Same<Db.Provider, Provider> &
+    Same<Db.AccessState, AccessState> &
+    Same<Db.TagState, TagState> &
+    Same<Db.EmailStatus, EmailStatus> &
+    Same<Db.EntitlementStatus, EntitlementStatus> &
+    Same<Db.JourneyKind, JourneyKind>
+>;
+
+/** The advisory lock key that serialises all work on one customer's record. */
+export const customerLockKey = (customerId: string) => `customer:${customerId}`;
+
+/** Takes transaction-scoped advisory locks, sorted so two transactions never wait on each other in a cycle. */
+export async function lockKeys(tx: Session, keys: string[]): Promise<void> {
+  // (The void result is cast to text: drivers cannot read void columns.)
+  await tx.sql(`SELECT pg_advisory_xact_lock(hashtextextended(key, 0))::text FROM unnest($1::text[]) AS key ORDER BY key`, [[...new Set(keys)].sort()], {
+    prepare: "record_lock",
+  });
+}
+
+export const lockCustomer = (tx: Session, customerId: string) => lockKeys(tx, [customerLockKey(customerId)]);
+
+// ---- the ledger event being applied ----
+
+export interface LedgerEvent {
+  provider: Provider;
+  eventId: string;
+  payload: unknown;
+}
+
+export async function readLedgerEvent(db: Database, ledgerId: string): Promise<LedgerEvent | null> {
+  const [row] = await db.sql<LedgerEvent & Record<string, unknown>>(
+    `SELECT provider::text AS provider, "eventId", payload FROM "WebhookEvent" WHERE id = $1`,
+    [ledgerId],
+    { prepare: "record_ledger_event" },
+  );
+  return row ?? null;
+}
+
+export async function markEventIgnored(session: Session, ledgerId: string, reason: string, now: Date): Promise<void> {
+  await session.sql(`UPDATE "WebhookEvent" SET outcome = 'ignored', error = $2, "processedAt" = $3::timestamp WHERE id = $1 RETURNING id`, [
+    ledgerId,
+    reason,
+    now.toISOString(),
+  ]);
+}
+
+/** An event ahead of the one that names its customer waits, listing the ids that would identify it. */
+export async function parkEvent(tx: Session, ledgerId: string, awaitingRefs: string[]): Promise<void> {
+  await tx.sql(`UPDATE "WebhookEvent" SET "awaitingRefs" = $2::text[], error = $3 WHERE id = $1 RETURNING id`, [
+    ledgerId,
+    awaitingRefs,
+    "waiting for the event that identifies the customer",
+  ]);
+}
+
+/** An event whose apply job was dead-lettered. */
+export async function markEventFailed(db: Database, ledgerId: string, error: string, now = new Date()): Promise<void> {
+  await db.sql(`UPDATE "WebhookEvent" SET outcome = 'failed', error = $2, "processedAt" = $3::timestamp WHERE id = $1 RETURNING id`, [
+    ledgerId,
+    error,
+    now.toISOString(),
+  ]);
+}
+
+// ---- resolving and linking customers ----
+
+// Who the event is about: the customer that adopted it already, else the holder of one of its
+// external ids, else of its email; a Stripe event naming nobody known creates its customer.
+// The customer's own lock (customerLockKey) is taken last, so every later statement runs under it.
+const RESOLVE_SQL = `
+WITH found AS (
+  SELECT COALESCE(
+    (SELECT "customerId" FROM "WebhookEvent" WHERE id = $1),
+    (SELECT ref."customerId" FROM unnest($2::text[], $3::text[]) AS wanted(provider, external_id)
+       JOIN "ExternalRef" ref ON ref.provider = wanted.provider::"Provider" AND ref."externalId" = wanted.external_id LIMIT 1),
+    (SELECT id FROM "Customer" WHERE email = $4)) AS id
+), created AS (
+  INSERT INTO "Customer" (id, email, name, "updatedAt")
+  SELECT gen_random_uuid(), $4, $5, now() WHERE $6::boolean AND $4::text IS NOT NULL AND (SELECT id FROM found) IS NULL
+  RETURNING id
+)
+SELECT id, pg_advisory_xact_lock(hashtextextended('customer:' || id, 0))::text AS locked
+  FROM (SELECT COALESCE((SELECT id FROM found), (SELECT id FROM created)) AS id) AS resolved`;
+
+export interface Identification {
+  ledgerId: string;
+  refs: ExternalId[];
+  email: string | null;
+  name: string | null;
+  mayCreate: boolean;
+}
+
+/** The event's customer, locked (created when allowed and nobody is known); null when nobody is identified. */
+export async function resolveCustomer(tx: Session, who: Identification): Promise<string | null> {
+  const [row] = await tx.sql<{ id: string | null }>(
+    RESOLVE_SQL,
+    [who.ledgerId, who.refs.map((ref) => ref.provider), who.refs.map((ref) => ref.externalId), who.email, who.name, who.mayCreate],
+    { prepare: "record_resolve" },
+  );
+  return row?.id ?? null;
+}
+
+// Links external ids to the customer, then adopts the events waiting for any of the customer's
+// ids, returning what those events were waiting for. The ids linked by this statement are not
+// visible to its own reads, so they are added to the customer's known ids by hand.
+const LINK_SQL = `
+WITH linked AS (
+  INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId")
+  SELECT gen_random_uuid(), wanted.provider::"Provider", wanted.external_id, $1 FROM unnest($2::text[], $3::text[]) AS wanted(provider, external_id)
+  ON CONFLICT DO NOTHING
+  RETURNING provider::text || ':' || "externalId" AS key
+), known AS (
+  SELECT provider::text || ':' || "externalId" AS key FROM "ExternalRef" WHERE "customerId" = $1
+  UNION ALL SELECT key FROM linked
+), waiting AS (
+  SELECT id, "awaitingRefs" FROM "WebhookEvent"
+   WHERE "customerId" IS NULL AND "awaitingRefs" && ARRAY(SELECT key FROM known)
+), adopted AS (
+  UPDATE "WebhookEvent" event SET "customerId" = $1, "awaitingRefs" = '{}', outcome = 'pending', error = NULL
+    FROM waiting WHERE event.id = waiting.id
+  RETURNING waiting.id, waiting."awaitingRefs"
+)
+SELECT id AS "ledgerId", "awaitingRefs" FROM adopted`;
+
+export interface AdoptedEvent {
+  ledgerId: string;
+  /** The ids it was waiting for ("provider:externalId"). */
+  awaitingRefs: string[];
+}
+
+export async function linkExternalIds(tx: Session, customerId: string, refs: ExternalId[]): Promise<AdoptedEvent[]> {
+  return tx.sql<AdoptedEvent & Record<string, unknown>>(LINK_SQL, [customerId, refs.map((ref) => ref.provider), refs.map((ref) => ref.externalId)], {
+    prepare: "record_link",
+  });
+}
+
+/** Links one provider id to a customer (a Kit subscriber we created, a Circle member). */
+export async function linkExternalId(session: Session, customerId: string, ref: ExternalId): Promise<void> {
+  await session.sql(
+    `INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), $1::"Provider", $2, $3)
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [ref.provider, ref.externalId, customerId],
+    { prepare: "record_link_one" },
+  );
+}
+
+// ---- reading and writing the record of a fold ----
+
+// Everything the fold and the comparison with the record need, in one round trip; the event
+// being applied joins its customer's history first (the read sees the row as it was, hence
+// the id test). Times come back as epoch milliseconds.
+const READ_SQL = `
+WITH joined AS (UPDATE "WebhookEvent" SET "customerId" = $1 WHERE id = $2)
+SELECT
+  (SELECT COALESCE(json_agg(json_build_object('provider', provider, 'payload', payload)), '[]') FROM "WebhookEvent"
+    WHERE ("customerId" = $1 OR id = $2) AND outcome IN ('applied', 'pending')) AS history,
+  (SELECT json_build_object('email', email, 'emailStatus', "emailStatus") FROM "Customer" WHERE id = $1) AS customer,
+  (SELECT COALESCE(json_agg(json_build_object(
+      'sourceId', "sourceId", 'planKey', "planKey", 'status', status, 'cancelAtPeriodEnd', "cancelAtPeriodEnd",
+      'lastPaymentStatus', "lastPaymentStatus", 'accessUntil', ${epochMs('"accessUntil"')}, 'graceUntil', ${epochMs('"graceUntil"')},
+      'lastPaymentAt', ${epochMs('"lastPaymentAt"')}, 'lastEventAt', ${epochMs('"lastEventAt"')})), '[]')
+     FROM "Entitlement" WHERE "customerId" = $1) AS entitlements,
+  (SELECT COALESCE(json_agg(json_build_object('kind', kind, 'key', key, 'startedAt', ${epochMs('"startedAt"')}, 'endedAt', ${epochMs('"endedAt"')})), '[]')
+     FROM "Journey" WHERE "customerId" = $1) AS journeys,
+  (SELECT COALESCE(json_agg(json_build_object('accessGroupId', "accessGroupId", 'state', state, 'version', version)), '[]')
+     FROM "AccessGrant" WHERE "customerId" = $1) AS grants,
+  (SELECT COALESCE(json_agg(json_build_object('tagId', "tagId", 'state', state, 'version', version)), '[]')
+     FROM "EmailTagState" WHERE "customerId" = $1) AS tags`;
+
+/** Exact for millisecond timestamps whatever type EXTRACT returns (numeric, or float8 before PostgreSQL 14). */
+function epochMs(column: string) {
+  return `round(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
+}
+
+export interface HeldState extends HeldRecord {
+  /** The customer's events as stored (the event being applied included), for the fold. */
+  history: Array<{ provider: Provider; payload: unknown }>;
+}
+
+/** The customer's history and record; `ledgerId` (the event being applied) joins the customer first. */
+export async function readHeldState(tx: Session, customerId: string, ledgerId: string | null): Promise<HeldState> {
+  const [row] = await tx.sql<Omit<HeldState, "customer"> & { customer: HeldState["customer"] | null }>(READ_SQL, [customerId, ledgerId], {
+    prepare: "record_read",
+  });
+  if (!row?.customer) throw new Error(`customer ${customerId} not found`);
+  return { ...row, customer: row.customer };
+}
+
+// Every write of one fold in one statement: entitlements and their audit entries, journeys,
+// the email status, the grant and tag rows of the new intents (with what Kit was seen to hold),
+// what Kit was seen to hold on the other tag rows, the outbox jobs (through the outbox's
+// enqueue_jobs), and, for an applied event, the customer's pending events marked applied.
+// No two parts touch the same row.
+const WRITE_SQL = `
+WITH changes AS (SELECT $2::jsonb AS doc),
+entitlements AS (
+  INSERT INTO "Entitlement" (id, "customerId", "sourceId", "planKey", status, "accessUntil", "graceUntil", "cancelAtPeriodEnd",
+                             "lastPaymentAt", "lastPaymentStatus", "lastEventAt", "updatedAt")
+  SELECT gen_random_uuid(), $1, e."sourceId", e."planKey", e.status, e."accessUntil", e."graceUntil", e."cancelAtPeriodEnd",
+         e."lastPaymentAt", e."lastPaymentStatus", e."lastEventAt", now()
+    FROM jsonb_to_recordset((SELECT doc->'entitlements' FROM changes)) AS e("sourceId" text, "planKey" text, status "EntitlementStatus",
+         "accessUntil" timestamp, "graceUntil" timestamp, "cancelAtPeriodEnd" boolean, "lastPaymentAt" timestamp, "lastPaymentStatus" text, "lastEventAt" timestamp)
+  ON CONFLICT ("sourceId") DO UPDATE SET "planKey" = EXCLUDED."planKey", status = EXCLUDED.status, "accessUntil" = EXCLUDED."accessUntil",
+         "graceUntil" = EXCLUDED."graceUntil", "cancelAtPeriodEnd" = EXCLUDED."cancelAtPeriodEnd", "lastPaymentAt" = EXCLUDED."lastPaymentAt",
+         "lastPaymentStatus" = EXCLUDED."lastPaymentStatus", "lastEventAt" = EXCLUDED."lastEventAt", "updatedAt" = now()
+), audits AS (
+  INSERT INTO "AuditLog" (id, actor, action, "customerId", "correlationId", before, after)
+  SELECT gen_random_uuid(), 'system', 'entitlement.changed', $1, $3, a.before, a.after
+    FROM jsonb_to_recordset((SELECT doc->'audits' FROM changes)) AS a(before jsonb, after jsonb)
+), journeys AS (
+  INSERT INTO "Journey" (id, "customerId", kind, key, "startedAt", "endedAt")
+  SELECT gen_random_uuid(), $1, j.kind, j.key, j."startedAt", j."endedAt"
+    FROM jsonb_to_recordset((SELECT doc->'journeys' FROM changes)) AS j(kind "JourneyKind", key text, "startedAt" timestamp, "endedAt" timestamp)
+  ON CONFLICT (kind, key) DO UPDATE SET "startedAt" = EXCLUDED."startedAt", "endedAt" = EXCLUDED."endedAt"
+), email_status AS (
+  UPDATE "Customer" SET "emailStatus" = (SELECT doc->>'emailStatus' FROM changes)::"EmailStatus", "updatedAt" = now()
+   WHERE id = $1 AND (SELECT doc ? 'emailStatus' FROM changes)
+), grants AS (
+  INSERT INTO "AccessGrant" (id, "customerId", "accessGroupId", state, version, "updatedAt")
+  SELECT gen_random_uuid(), $1, g."accessGroupId", g.state, g.version, now()
+    FROM jsonb_to_recordset((SELECT doc->'grants' FROM changes)) AS g("accessGroupId" int, state "AccessState", version int)
+  ON CONFLICT ("customerId", "accessGroupId") DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, "lastError" = NULL, "updatedAt" = now()
+), tags AS (
+  INSERT INTO "EmailTagState" (id, "customerId", "tagId", state, version, "presentInKit", "observedAt", "updatedAt")
+  SELECT gen_random_uuid(), $1, t."tagId", t.state, t.version, t."presentInKit", t."observedAt", now()
+    FROM jsonb_to_recordset((SELECT doc->'tags' FROM changes)) AS t("tagId" int, state "TagState", version int, "presentInKit" boolean, "observedAt" timestamp)
+  ON CONFLICT ("customerId", "tagId") DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, "lastError" = NULL, "updatedAt" = now(),
+         "presentInKit" = CASE WHEN EXCLUDED."observedAt" IS NULL THEN "EmailTagState"."presentInKit" ELSE EXCLUDED."presentInKit" END,
+         "observedAt" = COALESCE(EXCLUDED."observedAt", "EmailTagState"."observedAt")
+), observed AS (
+  UPDATE "EmailTagState" tag SET "presentInKit" = o."presentInKit", "observedAt" = o."observedAt", "updatedAt" = now()
+    FROM jsonb_to_recordset((SELECT doc->'observed' FROM changes)) AS o("tagId" int, "presentInKit" boolean, "observedAt" timestamp)
+   WHERE tag."customerId" = $1 AND tag."tagId" = o."tagId"
+), jobs AS (SELECT enqueue_jobs(doc->'jobs') AS enqueued FROM changes
+), applied AS (
+  UPDATE "WebhookEvent" SET outcome = 'applied', error = NULL, "processedAt" = $4::timestamp
+   WHERE $4::timestamp IS NOT NULL AND "customerId" = $1 AND outcome = 'pending'
+)
+SELECT (SELECT enqueued FROM jobs) AS enqueued`;
+
+/**
+ * Writes what a fold changed and the jobs that carry out its intents, in one statement.
+ * `appliedAt` marks the customer's pending events applied (null for a recheck).
+ */
+export async function writeRecordChanges(
+  tx: Session,
+  write: { customerId: string; changes: RecordChanges; jobs: JobRow[]; correlationId: string; appliedAt: Date | null },
+): Promise<void> {
+  // Dates serialise as ISO strings, which the statement reads back as timestamps.
+  const doc = JSON.stringify({ ...write.changes, jobs: write.jobs });
+  await tx.sql(WRITE_SQL, [write.customerId, doc, write.correlationId, write.appliedAt?.toISOString() ?? null], { prepare: "record_write" });
+}
+
+export type EmailChange = { result: "changed"; kitSubscriberId: number | null } | { result: "conflict" };
+
+/**
+ * Moves the customer to the email Stripe now holds, with its audit entry; when another record
+ * holds that address already, both stay untouched for a person to look at (audited too).
+ */
+export async function changeCustomerEmail(tx: Session, customerId: string, newEmail: string): Promise<EmailChange> {
+  const audit = (action: string, reason: string) =>
+    tx.sql(`INSERT INTO "AuditLog" (id, actor, action, "customerId", reason) VALUES (gen_random_uuid(), 'system', $1, $2, $3) RETURNING id`, [
+      action,
+      customerId,
+      reason,
+    ]);
+  const [holder] = await tx.sql<{ id: string }>(`SELECT id FROM "Customer" WHERE email = $1`, [newEmail]);
+  if (holder) {
+    await audit("customer.email_conflict", "new Stripe email belongs to another customer record");
+    return { result: "conflict" };
+  }
+  await tx.sql(`UPDATE "Customer" SET email = $2, "updatedAt" = now() WHERE id = $1 RETURNING id`, [customerId, newEmail]);
+  await audit("customer.email_changed", "email changed at Stripe");
+  const [kitRef] = await tx.sql<{ externalId: string }>(`SELECT "externalId" FROM "ExternalRef" WHERE "customerId" = $1 AND provider = 'kit' LIMIT 1`, [customerId]);
+  return { result: "changed", kitSubscriberId: kitRef ? Number(kitRef.externalId) : null };
+}
+
+/** The ids of the customer's journeys of one kind with the given keys. */
+export async function journeyIds(tx: Session, customerId: string, kind: JourneyKind, keys: string[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx.sql<{ id: string; key: string }>(
+    `SELECT id, key FROM "Journey" WHERE "customerId" = $1 AND kind = $2::"JourneyKind" AND key = ANY($3::text[])`,
+    [customerId, kind, keys],
+  );
+  return new Map(rows.map((row) => [row.key, row.id]));
+}
+
+// ---- the rows the outbox's jobs serve ----
+
+export interface GrantForJob {
+  id: string;
+  version: number;
+  memberEmail: string | null;
+  email: string;
+  name: string | null;
+  knownInCircle: boolean;
+}
+
+/** A grant row with its customer and whether Circle knows them, in one statement. */
+export async function readGrantForJob(db: Database, customerId: string, accessGroupId: number): Promise<GrantForJob | null> {
+  const [row] = await db.sql<GrantForJob & Record<string, unknown>>(
+    `SELECT grant_row.id, grant_row.version, grant_row."memberEmail", customer.email, customer.name,
+            EXISTS (SELECT 1 FROM "ExternalRef" WHERE "customerId" = customer.id AND provider = 'circle') AS "knownInCircle"
+       FROM "AccessGrant" grant_row JOIN "Customer" customer ON customer.id = grant_row."customerId"
+      WHERE grant_row."customerId" = $1 AND grant_row."accessGroupId" = $2`,
+    [customerId, accessGroupId],
+    { prepare: "record_grant_for_job" },
+  );
+  return row ?? null;
+}
+
+/** A grant went through: invited or active in Circle, as the member it was granted to, linked to the customer. */
+export async function recordGrantDone(
+  db: Database,
+  done: { grantId: string; version: number; state: "invited" | "active"; circleMemberId: number; memberEmail: string; customerId: string },
+): Promise<void> {
+  await db.sql(
+    `WITH granted AS (
+       UPDATE "AccessGrant" SET state = $3::"AccessState", "circleMemberId" = $4, "memberEmail" = $5, "lastError" = NULL, "updatedAt" = now()
+        WHERE id = $1 AND version = $2)
+     INSERT INTO "ExternalRef" (id, provider, "externalId", "customerId") VALUES (gen_random_uuid(), 'circle', $4, $6)
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [done.grantId, done.version, done.state, String(done.circleMemberId), done.memberEmail, done.customerId],
+    { prepare: "record_grant_done" },
+  );
+}
+
+export async function recordRevokeDone(db: Database, grantId: string, version: number): Promise<void> {
+  await db.sql(`UPDATE "AccessGrant" SET state = 'revoked', "lastError" = NULL, "updatedAt" = now() WHERE id = $1 AND version = $2 RETURNING id`, [grantId, version], {
+    prepare: "record_revoke_done",
+  });
+}
+
+/** A dead grant or revoke leaves its reason on the row, unless a newer decision has moved the row on. */
+export async function recordGrantFailed(db: Database, grant: { customerId: string; accessGroupId: number; version: number }, lastError: string): Promise<void> {
+  await db.sql(
+    `UPDATE "AccessGrant" SET state = 'failed', "lastError" = $4, "updatedAt" = now()
+      WHERE "customerId" = $1 AND "accessGroupId" = $2 AND version = $3 RETURNING id`,
+    [grant.customerId, grant.accessGroupId, grant.version, lastError.slice(0, 500)],
+  );
+}
+
+export interface TagForJob {
+  id: string;
+  version: number;
+  email: string;
+  name: string | null;
+  emailStatus: EmailStatus;
+  knownInKit: boolean;
+}
+
+export async function readTagForJob(db: Database, customerId: string, tagId: number): Promise<TagForJob | null> {
+  const [row] = await db.sql<TagForJob & Record<string, unknown>>(
+    `SELECT tag.id, tag.version, customer.email, customer.name, customer."emailStatus"::text AS "emailStatus",
+            EXISTS (SELECT 1 FROM "ExternalRef" WHERE "customerId" = customer.id AND provider = 'kit') AS "knownInKit"
+       FROM "EmailTagState" tag JOIN "Customer" customer ON customer.id = tag."customerId"
+      WHERE tag."customerId" = $1 AND tag."tagId" = $2`,
+    [customerId, tagId],
+    { prepare: "record_tag_for_job" },
+  );
+  return row ?? null;
+}
+
+/** Settles the tag row this job's version serves (a newer decision keeps its row); a call that went through is the last sync. */
+export async function settleTag(db: Database, tagRowId: string, version: number, state: TagState, lastError: string | null): Promise<void> {
+  await db.sql(
+    `UPDATE "EmailTagState" SET state = $3::"TagState", "lastError" = $4,
+            "syncedAt" = CASE WHEN $4::text IS NULL THEN now() ELSE "syncedAt" END, "updatedAt" = now()
+      WHERE id = $1 AND version = $2 RETURNING id`,
+    [tagRowId, version, state, lastError],
+    { prepare: "record_settle_tag" },
+  );
+}
+
+export async function recordTagFailed(db: Database, tag: { customerId: string; tagId: number; version: number }, lastError: string): Promise<void> {
+  await db.sql(
+    `UPDATE "EmailTagState" SET state = 'failed', "lastError" = $4, "updatedAt" = now()
+      WHERE "customerId" = $1 AND "tagId" = $2 AND version = $3 RETURNING id`,
+    [tag.customerId, tag.tagId, tag.version, lastError.slice(0, 500)],
+  );
+}
+
+export async function customerEmail(db: Database, customerId: string): Promise<string | null> {
+  const [row] = await db.sql<{ email: string }>(`SELECT email FROM "Customer" WHERE id = $1`, [customerId]);
+  return row?.email ?? null;
+}
+
+// ---- the invite resend ----
+
+export interface ResendState {
+  hasActiveMembership: boolean;
+  grants: Array<HeldGrant & { id: string }>;
+  /** A resend was audited after this time. */
+  resentRecently: boolean;
+  /** Circle grants queued or running. */
+  grantsInFlight: number;
+}
+
+/** What decides a resend, in one statement (under the customer's lock). */
+export async function readResendState(tx: Session, customerId: string, resentSince: Date): Promise<ResendState> {
+  const [row] = await tx.sql<ResendState & Record<string, unknown>>(
+    `SELECT
+       EXISTS (SELECT 1 FROM "Entitlement" WHERE "customerId" = $1 AND status IN ('active', 'trialing')) AS "hasActiveMembership",
+       (SELECT COALESCE(json_agg(json_build_object('id', id, 'accessGroupId', "accessGroupId", 'state', state, 'version', version) ORDER BY "accessGroupId"), '[]')
+          FROM "AccessGrant" WHERE "customerId" = $1) AS grants,
+       EXISTS (SELECT 1 FROM "AuditLog" WHERE "customerId" = $1 AND action = 'access.resend' AND "createdAt" > $2::timestamp) AS "resentRecently",
+       (SELECT count(*)::int FROM "Job" WHERE "customerId" = $1 AND kind = $3 AND status IN ('queued', 'running')) AS "grantsInFlight"`,
+    [customerId, resentSince.toISOString(), "circle.grant" satisfies JobKind],
+  );
+  if (!row) throw new Error(`customer ${customerId} not found`);
+  return row;
+}
+
+/**
+ * Moves the given grant rows to their next version, pending again, with the jobs that carry
+ * the new versions out and the customer's audit entry, in one statement.
+ */
+export async function requeueGrants(tx: Session, customerId: string, grants: Array<{ id: string; version: number }>, jobs: JobRow[], reason: string): Promise<void> {
+  await tx.sql(
+    `WITH bumped AS (
+       UPDATE "AccessGrant" grant_row SET state = 'pending', version = wanted.version, "lastError" = NULL, "updatedAt" = now()
+         FROM jsonb_to_recordset($2::jsonb) AS wanted(id text, version int)
+        WHERE grant_row.id = wanted.id AND grant_row."customerId" = $1),
+     jobs AS (SELECT enqueue_jobs($3::jsonb) AS enqueued),
+     audited AS (
+       INSERT INTO "AuditLog" (id, actor, action, "customerId", reason) VALUES (gen_random_uuid(), 'customer', 'access.resend', $1, $4))
+     SELECT (SELECT enqueued FROM jobs) AS enqueued`,
+    [customerId, JSON.stringify(grants), JSON.stringify(jobs), reason],
+  );
+}
