@@ -1,4 +1,4 @@
-import type { DesiredState } from "./derive";
+import type { DerivedEntitlement, DesiredState } from "./derive";
 import type { CustomerFacts } from "./fold";
 import type { HeldGrant, HeldTag, Intent } from "./intents";
 import type { AccessState, EmailStatus, EntitlementStatus, JourneyKind, TagState } from "./states";
@@ -36,17 +36,8 @@ export interface HeldRecord {
   tags: HeldTag[];
 }
 
-export interface EntitlementChange {
-  sourceId: string;
-  planKey: string;
-  status: EntitlementStatus;
-  accessUntil: Date | null;
-  graceUntil: Date | null;
-  cancelAtPeriodEnd: boolean;
-  lastPaymentAt: Date | null;
-  lastPaymentStatus: string | null;
-  lastEventAt: Date;
-}
+/** An entitlement row as written: what derivation says, less what is computed on every read. */
+export type EntitlementChange = Omit<DerivedEntitlement, "hasAccess">;
 
 export interface RecordChanges {
   entitlements: EntitlementChange[];
