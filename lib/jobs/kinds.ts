@@ -66,9 +66,6 @@ export const JOB_KIND_NAMES = Object.keys(JOB_KINDS) as JobKind[];
 
 export const isJobKind = (value: string): value is JobKind => Object.hasOwn(JOB_KINDS, value);
 
-/** The provider a kind calls ("circle", "kit"), whose request budget it spends; "lifecycle" calls none. */
-export const providerOf = (kind: JobKind) => kind.slice(0, kind.indexOf("."));
-
 export interface JobOptions {
   runAt?: Date;
   customerId?: string | null;
@@ -88,7 +85,7 @@ export interface JobRow {
   maxAttempts: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** The one way to make a job: its kind's payload, priority and dedupe key, and the defaults. */
 export function jobRow<K extends JobKind>(kind: K, payload: JobPayload<K>, options: JobOptions = {}): JobRow {
