@@ -7,6 +7,9 @@ CREATE TYPE "OverrideScope" AS ENUM ('access', 'tag');
 -- CreateEnum
 CREATE TYPE "OverrideEffect" AS ENUM ('allow', 'deny');
 
+-- AlterEnum
+ALTER TYPE "JobStatus" ADD VALUE 'discarded';
+
 -- AlterTable
 ALTER TABLE "Customer" ADD COLUMN     "mergedIntoId" TEXT;
 
