@@ -1,8 +1,10 @@
 import crypto from "node:crypto";
 import type { Env } from "./config";
 
-// Admin credential check. Outside production an unset ADMIN_TOKEN falls back to a documented
-// demo token; production refuses to start without a real one (lib/config.ts).
+// The admin API's credential for scripts: the bearer ADMIN_TOKEN (audit actor "api-token").
+// People sign in to the console with their own accounts instead (lib/admin/session.ts); both
+// are checked by lib/admin/guard.ts. Outside production an unset ADMIN_TOKEN falls back to a
+// documented demo token; production refuses to start without a real one (lib/config.ts).
 
 export const DEMO_ADMIN_TOKEN = "demo-admin-token";
 

@@ -17,7 +17,13 @@ const PRODUCTION_REQUIRED = [
   "KIT_API_KEY",
   "CHAT_IDENTITY_SECRET",
   "ADMIN_TOKEN",
+  "SESSION_SECRET",
 ] as const;
+
+/** The console's cookie key (iron-session needs 32 characters at least). */
+export const MIN_SESSION_SECRET_LENGTH = 32;
+/** The least an admin password may be (lib/admin/accounts.ts), the demo admin's too. */
+export const MIN_ADMIN_PASSWORD_LENGTH = 12;
 
 const envSchema = z
   .object({
@@ -41,6 +47,12 @@ const envSchema = z
     KIT_API_KEY: optionalString,
     CHAT_IDENTITY_SECRET: optionalString,
     ADMIN_TOKEN: optionalString,
+    /** Seals the console's session cookie; outside production a random one per process. */
+    SESSION_SECRET: optionalString,
+    /** The demo admin's password (embedded demo only); unset: the documented demo password. */
+    DEMO_ADMIN_PASSWORD: optionalString,
+    /** Where people reach the app (behind a proxy): its origin may make console requests too. */
+    PUBLIC_URL: optionalUrl,
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: z.string().default("gpt-4o-mini"),
@@ -57,6 +69,12 @@ const envSchema = z
   })
   .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {
+    if (env.SESSION_SECRET && env.SESSION_SECRET.length < MIN_SESSION_SECRET_LENGTH) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: `must be at least ${MIN_SESSION_SECRET_LENGTH} characters` });
+    }
+    if (env.DEMO_ADMIN_PASSWORD && env.DEMO_ADMIN_PASSWORD.length < MIN_ADMIN_PASSWORD_LENGTH) {
+      ctx.addIssue({ code: "custom", path: ["DEMO_ADMIN_PASSWORD"], message: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters` });
+    }
     if (env.APP_MODE !== "production") return;
     for (const key of PRODUCTION_REQUIRED) {
       if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required in production" });

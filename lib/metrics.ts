@@ -41,7 +41,7 @@ export async function renderMetrics(db: Database): Promise<{ body: string; conte
   const m = metrics();
   const rows = await db.sql<{ status: string; count: number }>(`SELECT status::text AS status, count(*)::int AS count FROM "Job" GROUP BY status`);
   m.jobsByStatus.reset();
-  for (const status of ["queued", "running", "succeeded", "dead"]) {
+  for (const status of ["queued", "running", "succeeded", "dead", "discarded"]) {
     m.jobsByStatus.set({ status }, rows.find((row) => row.status === status)?.count ?? 0);
   }
   return { body: await m.registry.metrics(), contentType: m.registry.contentType };

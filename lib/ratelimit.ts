@@ -4,8 +4,9 @@ import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { ConfigError, type Env } from "./config";
 
-// Chat rate limits, per customer and per IP, as sliding windows in Redis so that every
-// instance shares them. The in-process store exists only for the embedded demo.
+// Rate limits as sliding windows in Redis so that every instance shares them: the chat's, per
+// customer and per IP, and the console's failed sign-ins, per account and per address. The
+// in-process store exists only for the embedded demo.
 
 export type RateLimitStore = { kind: "upstash"; url: string; token: string } | { kind: "redis"; url: string } | { kind: "memory" };
 export type RateLimitScope = "customer" | "ip";
@@ -51,7 +52,7 @@ export function chooseRateLimitStore(
   if (config.REDIS_URL) return { kind: "redis", url: config.REDIS_URL };
   if (config.APP_MODE === "production") {
     throw new ConfigError(
-      "chat rate limits need a shared store in production: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or REDIS_URL (in-process limits do not hold across instances)",
+      "rate limits need a shared store in production: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or REDIS_URL (in-process limits do not hold across instances)",
     );
   }
   return { kind: "memory" };
@@ -59,28 +60,108 @@ export function chooseRateLimitStore(
 
 export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRateLimiter {
   const limits = { ...DEFAULT_CHAT_RATE_LIMITS, ...options.limits };
-  for (const [scope, limit] of Object.entries(limits)) {
+  const scoped = openScopedWindows(options, options.prefix ?? DEFAULT_PREFIX, limits);
+  return {
+    async check({ customerKey, ip }) {
+      if (customerKey.trim() === "") throw new TypeError("customerKey is empty");
+      const hits: Hit<RateLimitScope>[] = [{ scope: "customer", value: customerKey }];
+      if (ip) hits.push({ scope: "ip", value: ip });
+      // A rejected message spends nothing: otherwise one customer hammering past their own
+      // limit would use up the IP allowance of everyone behind the same address.
+      return scoped.take(hits);
+    },
+    close: scoped.close,
+  };
+}
+
+export type SignInScope = "account" | "address";
+export type SignInDecision = { ok: true } | { ok: false; retryAfterSeconds: number; scope: SignInScope };
+export type SignInLimiterOptions = RateLimitStore & {
+  limits?: Partial<Record<SignInScope, RateLimit>>;
+  /** Redis key prefix; tests pass a unique one. */
+  prefix?: string;
+  /** Keys the identifiers in Redis (HMAC-SHA256), as for the chat's; the same on every instance. */
+  keySecret: string;
+};
+export interface SignInAttempt {
+  /** The normalised email the attempt names (known or not). */
+  account: string;
+  /** The client address; null (unknown) skips the address limit. */
+  address: string | null;
+}
+export interface SignInLimiter {
+  /**
+   * Counts the attempt against its account and address before the password is checked, so
+   * parallel guesses cannot race past the limit; a refused attempt counts against neither.
+   */
+  attempt(attempt: SignInAttempt): Promise<SignInDecision>;
+  /** A correct password hands its attempt back: only failures accumulate. */
+  succeeded(attempt: SignInAttempt): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Failed console sign-ins: 5 per account and 20 per address in any 15 minutes. */
+export const DEFAULT_SIGN_IN_LIMITS: Record<SignInScope, RateLimit> = {
+  account: { requests: 5, windowMs: 15 * 60_000 },
+  address: { requests: 20, windowMs: 15 * 60_000 },
+};
+const SIGN_IN_PREFIX = "entitled:signin-ratelimit";
+
+export function createSignInLimiter(options: SignInLimiterOptions): SignInLimiter {
+  const scoped = openScopedWindows(options, options.prefix ?? SIGN_IN_PREFIX, { ...DEFAULT_SIGN_IN_LIMITS, ...options.limits });
+  const hits = ({ account, address }: SignInAttempt): Hit<SignInScope>[] => {
+    if (account.trim() === "") throw new TypeError("account is empty");
+    return address ? [{ scope: "account", value: account }, { scope: "address", value: address }] : [{ scope: "account", value: account }];
+  };
+  return {
+    attempt: (attempt) => scoped.take(hits(attempt)),
+    succeeded: (attempt) => scoped.giveBack(hits(attempt)),
+    close: scoped.close,
+  };
+}
+
+interface Hit<S extends string> {
+  scope: S;
+  value: string;
+}
+
+interface ScopedWindows<S extends string> {
+  /** One from each hit's window; when any is spent, the others are handed back and the longest wait returned. */
+  take(hits: Hit<S>[]): Promise<{ ok: true } | { ok: false; scope: S; retryAfterSeconds: number }>;
+  giveBack(hits: Hit<S>[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One sliding window per scope on the chosen store, keyed by HMAC of scope and value. */
+function openScopedWindows<S extends string>(
+  options: RateLimitStore & { keySecret: string },
+  prefix: string,
+  limits: Record<S, RateLimit>,
+): ScopedWindows<S> {
+  const scopes = Object.keys(limits) as S[];
+  for (const scope of scopes) {
+    const limit = limits[scope];
     if (!Number.isInteger(limit.requests) || limit.requests < 1 || !Number.isInteger(limit.windowMs) || limit.windowMs < 1) {
       throw new RangeError(`rate limit for ${scope} needs positive integer requests and windowMs`);
     }
   }
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (options.keySecret === "") throw new TypeError("the rate-limit key secret is empty");
-  const identifier = (scope: RateLimitScope, value: string) => createHmac("sha256", options.keySecret).update(`${scope}\u0000${value}`).digest("hex");
+  // Keyed hashes: no email or address in Redis keys, and a bounded key whatever a header carried.
+  const identifier = (scope: S, value: string) => createHmac("sha256", options.keySecret).update(`${scope}\u0000${value}`).digest("hex");
 
-  let windows: Record<RateLimitScope, SlidingWindow>;
+  const windows = {} as Record<S, SlidingWindow>;
   let close = async () => {};
   if (options.kind === "memory") {
-    windows = { customer: memoryWindow(limits.customer), ip: memoryWindow(limits.ip) };
+    for (const scope of scopes) windows[scope] = memoryWindow(limits[scope]);
   } else {
     let redis: RatelimitRedis;
     if (options.kind === "upstash") {
       redis = new UpstashRedis({ url: options.url, token: options.token });
     } else {
       // Lazy: building the limiter (at import, during a build) opens no socket. One retry, so
-      // a down Redis fails check() quickly instead of queueing it.
+      // a down Redis fails a check quickly instead of queueing it.
       const client = new IORedis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      // Command failures reject check(); the connection's own error events would otherwise be
+      // Command failures reject the check; the connection's own error events would otherwise be
       // printed by ioredis as unhandled.
       client.on("error", () => {});
       redis = ioredisAdapter(client);
@@ -88,28 +169,21 @@ export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRate
         await client.quit();
       };
     }
-    windows = {
-      customer: upstashWindow(redis, `${prefix}:customer`, limits.customer),
-      ip: upstashWindow(redis, `${prefix}:ip`, limits.ip),
-    };
+    for (const scope of scopes) windows[scope] = upstashWindow(redis, `${prefix}:${scope}`, limits[scope]);
   }
 
+  const spend = (hit: Hit<S>, rate: number) => windows[hit.scope](identifier(hit.scope, hit.value), rate);
   return {
-    async check({ customerKey, ip }) {
-      if (customerKey.trim() === "") throw new TypeError("customerKey is empty");
-      // Keyed hashes: no email or address in Redis keys, and a bounded key whatever a header carried.
-      const attempts: { scope: RateLimitScope; identifier: string }[] = [{ scope: "customer", identifier: identifier("customer", customerKey) }];
-      if (ip) attempts.push({ scope: "ip", identifier: identifier("ip", ip) });
-
-      const outcomes = await Promise.all(attempts.map(async (attempt) => ({ ...attempt, ...(await windows[attempt.scope](attempt.identifier, 1)) })));
+    async take(hits) {
+      const outcomes = await Promise.all(hits.map(async (hit) => ({ hit, ...(await spend(hit, 1)) })));
       const blocked = outcomes.filter((outcome) => !outcome.success);
       if (blocked.length === 0) return { ok: true };
-
-      // A rejected message spends nothing: otherwise one customer hammering past their own
-      // limit would use up the IP allowance of everyone behind the same address.
-      await Promise.all(outcomes.filter((outcome) => outcome.success).map((outcome) => windows[outcome.scope](outcome.identifier, -1)));
+      await Promise.all(outcomes.filter((outcome) => outcome.success).map((outcome) => spend(outcome.hit, -1)));
       const longest = blocked.reduce((a, b) => (b.reset > a.reset ? b : a));
-      return { ok: false, scope: longest.scope, retryAfterSeconds: Math.max(1, Math.ceil((longest.reset - Date.now()) / 1000)) };
+      return { ok: false, scope: longest.hit.scope, retryAfterSeconds: Math.max(1, Math.ceil((longest.reset - Date.now()) / 1000)) };
+    },
+    async giveBack(hits) {
+      await Promise.all(hits.map((hit) => spend(hit, -1)));
     },
     close: () => close(),
   };

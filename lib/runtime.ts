@@ -13,7 +13,7 @@ import type { StripeWebhookDeps } from "./webhooks/stripe";
 import type { ChatDeps } from "./chat/handler";
 import { chooseChatModel } from "./chat/model";
 import { log } from "./log";
-import { chooseRateLimitStore, createChatRateLimiter } from "./ratelimit";
+import { chooseRateLimitStore, createChatRateLimiter, createSignInLimiter, type SignInLimiter } from "./ratelimit";
 import { metrics } from "./metrics";
 import crypto from "node:crypto";
 
@@ -34,6 +34,10 @@ export interface Runtime {
   chat: ChatDeps;
   /** The HS256 key chat identity tokens are checked with (the demo page signs with it too). */
   identitySecret: string;
+  /** Seals the console's session cookie (lib/admin/session.ts) and keys the sign-in limiter. */
+  sessionSecret: string;
+  /** Failed console sign-ins, per account and per address. */
+  signInLimiter: SignInLimiter;
   close(): Promise<void>;
 }
 
@@ -54,6 +58,12 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
   const ledger = createLedgerWriter(db);
   const identitySecret = config.CHAT_IDENTITY_SECRET ?? demoSecret("CHAT_IDENTITY_SECRET");
+  // A random one signs everyone out when the process restarts: fine for the demo only.
+  const sessionSecret = config.SESSION_SECRET ?? demoSecret("SESSION_SECRET");
+  const rateLimitStore = chooseRateLimitStore(config);
+  // Keyed with the identity secret: every instance has it, and nothing else needs a new one.
+  const chatRateLimiter = createChatRateLimiter({ ...rateLimitStore, keySecret: identitySecret });
+  const signInLimiter = createSignInLimiter({ ...rateLimitStore, keySecret: sessionSecret });
   return {
     env: config,
     db,
@@ -66,12 +76,16 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
       db,
       catalog,
       identitySecret,
-      // Keyed with the identity secret: every instance has it, and nothing else needs a new one.
-      rateLimiter: createChatRateLimiter({ ...chooseRateLimitStore(config), keySecret: identitySecret }),
+      rateLimiter: chatRateLimiter,
       model: chooseChatModel(config),
     },
     identitySecret,
-    close: () => db.close(),
+    sessionSecret,
+    signInLimiter,
+    async close() {
+      await Promise.all([chatRateLimiter.close(), signInLimiter.close()]);
+      await db.close();
+    },
   };
 }
 

@@ -1,4 +1,6 @@
 import type { Database } from "../lib/db";
+import type { Env } from "../lib/config";
+import { upsertAdmin, type AdminAccount } from "../lib/admin/accounts";
 import { recordEvents } from "../lib/webhooks/ledger";
 import {
   chargeRefunded,
@@ -67,4 +69,18 @@ export async function seedDemo(db: Database, now = Math.floor(Date.now() / 1000)
   const events = demoCustomers(now).flatMap((customer) => customer.events);
   const fresh = await recordEvents(db, events.map(stripeLedgerEntry));
   return fresh.filter(Boolean).length;
+}
+
+/** The embedded demo's console admin: seeded by seedDemoAdmin, printed by `npm start`. */
+export const DEMO_ADMIN = { email: "admin@example.com", name: "Demo Admin" } as const;
+/** Its password when DEMO_ADMIN_PASSWORD is unset. Published here, so never used in production. */
+export const DEMO_ADMIN_DEFAULT_PASSWORD = "demo-admin-password";
+
+/** The demo admin's password in this environment. */
+export const demoAdminPassword = (config: Pick<Env, "DEMO_ADMIN_PASSWORD">) => config.DEMO_ADMIN_PASSWORD ?? DEMO_ADMIN_DEFAULT_PASSWORD;
+
+/** Seeds (or resets) the demo admin outside production; production seeds no account. */
+export async function seedDemoAdmin(db: Database, config: Pick<Env, "APP_MODE" | "DEMO_ADMIN_PASSWORD">): Promise<AdminAccount> {
+  if (config.APP_MODE === "production") throw new Error("the demo admin is not seeded in production: create admins with npm run admin:create");
+  return upsertAdmin(db, { ...DEMO_ADMIN, password: demoAdminPassword(config) });
 }

@@ -9,7 +9,7 @@ import { openDatabase } from "../lib/db";
 import { loadCatalog } from "../lib/catalog-file";
 import { migrate } from "../lib/migrations";
 import { DEMO_ADMIN_TOKEN } from "../lib/auth";
-import { seedDemo } from "../prisma/seed";
+import { DEMO_ADMIN, DEMO_ADMIN_DEFAULT_PASSWORD, seedDemo, seedDemoAdmin } from "../prisma/seed";
 import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../lib/sandbox/circle";
 import { createFakeKit, FAKE_KIT_API_KEY } from "../lib/sandbox/kit";
 import { sandboxedProviders, sandboxLogLines, type SandboxConfig, type SandboxUrls } from "../lib/sandbox/plan";
@@ -66,6 +66,7 @@ if (applied.length) console.log(`migrated: ${applied.join(", ")}`);
 if (!production) {
   const seeded = await seedDemo(db);
   if (seeded) console.log(`seeded ${seeded} demo events`);
+  await seedDemoAdmin(db, config);
 }
 // The embedded database has one owner: the web process opens it next.
 await db.close();
@@ -79,6 +80,7 @@ if (!process.argv.includes("--no-build")) await run("npx", ["next", "build"]);
 const server = spawn("npx", ["next", "start", "-p", String(config.PORT)], { stdio: "inherit", env: { ...process.env, ...childEnv } });
 if (!production) {
   console.log(`\nEntitled demo on http://localhost:${config.PORT}`);
+  console.log(`  support console: http://localhost:${config.PORT}/admin (sign in as ${DEMO_ADMIN.email}, password ${config.DEMO_ADMIN_PASSWORD ? "(DEMO_ADMIN_PASSWORD)" : DEMO_ADMIN_DEFAULT_PASSWORD})`);
   console.log(`  admin token: ${config.ADMIN_TOKEN ? "(ADMIN_TOKEN)" : DEMO_ADMIN_TOKEN}`);
   console.log(`  try: curl -H 'Authorization: Bearer ${config.ADMIN_TOKEN ? "$ADMIN_TOKEN" : DEMO_ADMIN_TOKEN}' 'http://localhost:${config.PORT}/api/admin/customers?email=ada@example.com'`);
   if (childEnv.STRIPE_WEBHOOK_SECRET) console.log(`  Stripe webhook secret for this run: ${childEnv.STRIPE_WEBHOOK_SECRET}`);

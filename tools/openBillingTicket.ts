@@ -32,7 +32,14 @@ export function createOpenBillingTicketTool(session: ToolSession) {
     outputSchema: openBillingTicketOutput,
     execute: async ({ category, summary }) => {
       const customerId = await findCustomerId(session.db, session.identity);
-      const outcome = await openOrReuseTicket(session.db, { customerId, identity: session.identity, category, summary, source: "chat" });
+      const outcome = await openOrReuseTicket(session.db, {
+        customerId,
+        identity: session.identity,
+        category,
+        summary,
+        source: "chat",
+        conversationId: session.conversationId ?? null,
+      });
       return openBillingTicketOutput.parse({
         reference: ticketReference(outcome.ticketId),
         status: outcome.status,

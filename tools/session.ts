@@ -10,6 +10,8 @@ export interface ToolSession {
   identity: string;
   db: Database;
   catalog: PlanCatalog;
+  /** The chat conversation of this request, where a person's replies to a ticket it opens reach the customer. */
+  conversationId?: string;
   now?: () => Date;
 }
 

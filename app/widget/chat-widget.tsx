@@ -1,10 +1,31 @@
 "use client";
 
 import { useChat } from "@ai-sdk/react";
-import { DefaultChatTransport, type UIMessage } from "ai";
+import { DefaultChatTransport } from "ai";
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import type { ChatHistory } from "@/lib/chat/handler";
+import { agentLabel, agentOf, isHeldNotice, type ChatMessage } from "@/lib/chat/messages";
 
-type Loaded = { token: string; id: string; messages: UIMessage[] };
+/** Whether a person holds the chat, who, and the ticket's reference (GET /api/chat). */
+type Handoff = Pick<ChatHistory, "held" | "agent" | "ticket">;
+type Loaded = { token: string; id: string; messages: ChatMessage[]; handoff: Handoff };
+
+// New messages (a person's replies) arrive by polling GET /api/chat: every POLL_MS while the
+// tab is visible, every FAST_POLL_MS for a while after the customer writes in a held chat (a
+// person is typing back), at once when the tab becomes visible again; never while a reply is
+// streaming. test/bench/handoff.ts measures what a poll costs the server.
+const POLL_MS = 3_000;
+const FAST_POLL_MS = 1_000;
+const FAST_POLL_FOR_MS = 60_000;
+
+/** The server's messages, then any of ours it does not have yet (a reply still being stored). */
+function merge(server: ChatMessage[], local: ChatMessage[]): ChatMessage[] {
+  const known = new Set(server.map((message) => message.id));
+  return [...server, ...local.filter((message) => !known.has(message.id))];
+}
+
+const sameMessages = (a: ChatMessage[], b: ChatMessage[]) =>
+  a.length === b.length && a.every((message, index) => message.id === b[index]!.id && message.parts.length === b[index]!.parts.length);
 
 const TOOL_LABELS: Record<string, string> = {
   "tool-getEntitlement": "Checked your membership",
@@ -39,9 +60,9 @@ export function ChatWidget() {
         setProblem(response.status === 401 ? "Your sign-in has expired. Please reload the page." : "The chat is unavailable right now.");
         return;
       }
-      const history = (await response.json()) as { id: string | null; messages: UIMessage[] };
+      const history = (await response.json()) as ChatHistory;
       setProblem(null);
-      setLoaded({ token, id: history.id ?? crypto.randomUUID(), messages: history.messages });
+      setLoaded({ token, id: history.id ?? crypto.randomUUID(), messages: history.messages, handoff: history });
     }
     const fromFragment = tokenFromFragment();
     if (fromFragment) void load(fromFragment);
@@ -65,12 +86,54 @@ export function ChatWidget() {
   );
 }
 
-function Conversation({ token, id, messages: initial }: Loaded) {
+function Conversation({ token, id, messages: initial, handoff: initialHandoff }: Loaded) {
   const transport = useMemo(() => new DefaultChatTransport({ api: "/api/chat", headers: { authorization: `Bearer ${token}` } }), [token]);
-  const { messages, sendMessage, status, error, clearError } = useChat({ id, messages: initial, transport });
+  const { messages, sendMessage, setMessages, status, error, clearError } = useChat<ChatMessage>({ id, messages: initial, transport });
   const [draft, setDraft] = useState("");
+  const [handoff, setHandoff] = useState<Handoff>(initialHandoff);
   const endRef = useRef<HTMLDivElement>(null);
   const busy = status === "submitted" || status === "streaming";
+  // Read by the poller between renders.
+  const busyRef = useRef(busy);
+  const fastUntil = useRef(0);
+  useEffect(() => {
+    busyRef.current = busy;
+  }, [busy]);
+
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    async function poll() {
+      clearTimeout(timer);
+      if (document.visibilityState === "visible" && !busyRef.current) {
+        try {
+          const response = await fetch(`/api/chat?id=${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } });
+          const history = response.ok ? ((await response.json()) as ChatHistory) : null;
+          // A conversation the server does not have yet (nothing sent) has nothing new either.
+          if (!stopped && history?.id === id && !busyRef.current) {
+            setHandoff({ held: history.held, agent: history.agent, ticket: history.ticket });
+            setMessages((current) => {
+              const next = merge(history.messages, current);
+              return sameMessages(next, current) ? current : next;
+            });
+          }
+        } catch {
+          // Offline for a moment: the next poll tries again.
+        }
+      }
+      if (!stopped) timer = setTimeout(poll, Date.now() < fastUntil.current ? FAST_POLL_MS : POLL_MS);
+    }
+    const onVisible = () => {
+      if (document.visibilityState === "visible") void poll();
+    };
+    timer = setTimeout(poll, POLL_MS);
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, [id, token, setMessages]);
 
   useEffect(() => {
     endRef.current?.scrollIntoView({ block: "end" });
@@ -81,6 +144,7 @@ function Conversation({ token, id, messages: initial }: Loaded) {
     const text = draft.trim();
     if (!text || busy) return;
     clearError();
+    if (handoff.held) fastUntil.current = Date.now() + FAST_POLL_FOR_MS;
     void sendMessage({ text });
     setDraft("");
   }
@@ -89,25 +153,33 @@ function Conversation({ token, id, messages: initial }: Loaded) {
     <>
       <div className="messages" aria-live="polite" aria-label="Conversation">
         {messages.length === 0 && <p className="notice">Ask about your membership, community access, invites or billing.</p>}
-        {messages.map((message) => (
-          <div key={message.id} className={`message ${message.role}`}>
-            <span className="sr-only">{message.role === "user" ? "You said:" : "Support said:"}</span>
-            {message.parts.map((part, index) => {
-              if (part.type === "text") return <p key={index}>{part.text}</p>;
-              if (part.type.startsWith("tool-")) {
-                const done = "state" in part && part.state === "output-available";
-                return (
-                  <p key={index} className="tool">
-                    {TOOL_LABELS[part.type] ?? "Working"}
-                    {done ? "" : "…"}
-                  </p>
-                );
-              }
-              return null;
-            })}
-          </div>
-        ))}
-        {status === "submitted" && <p className="notice" role="status">Checking your account…</p>}
+        {messages.map((message) => {
+          const agent = agentOf(message);
+          const kind = message.role === "user" ? "user" : agent ? "assistant agent" : isHeldNotice(message) ? "assistant held" : "assistant";
+          return (
+            <div key={message.id} className={`message ${kind}`}>
+              {agent ? (
+                <p className="author">{agentLabel(agent)}</p>
+              ) : (
+                <span className="sr-only">{message.role === "user" ? "You said:" : "Support said:"}</span>
+              )}
+              {message.parts.map((part, index) => {
+                if (part.type === "text") return <p key={index}>{part.text}</p>;
+                if (part.type.startsWith("tool-")) {
+                  const done = "state" in part && part.state === "output-available";
+                  return (
+                    <p key={index} className="tool">
+                      {TOOL_LABELS[part.type] ?? "Working"}
+                      {done ? "" : "…"}
+                    </p>
+                  );
+                }
+                return null;
+              })}
+            </div>
+          );
+        })}
+        {status === "submitted" && <p className="notice" role="status">{handoff.held ? "Sending…" : "Checking your account…"}</p>}
         {error && (
           <p className="error" role="alert">
             {describeError(error)}
@@ -115,6 +187,12 @@ function Conversation({ token, id, messages: initial }: Loaded) {
         )}
         <div ref={endRef} />
       </div>
+      {handoff.held && (
+        <p className="handoff" role="status">
+          {handoff.agent ? agentLabel(handoff.agent) : "A person from our support team"} is looking after your conversation
+          {handoff.ticket ? ` (ticket ${handoff.ticket})` : ""}. The assistant is paused until they hand it back.
+        </p>
+      )}
       <form className="composer" onSubmit={submit}>
         <label htmlFor="chat-input" className="sr-only">
           Your message
@@ -146,6 +224,10 @@ const STYLES = `
 .message.user { align-self: flex-end; background: #2f5bd3; color: #fff; }
 .message.assistant { align-self: flex-start; background: #f1f1f5; }
 .message .tool { font-size: 12px; color: #5b5b66; margin-bottom: 4px; }
+.message.agent { background: #e6f4ea; border: 1px solid #b7dfc3; }
+.message .author { font-size: 12px; font-weight: 600; color: #1e6b38; margin-bottom: 2px; }
+.message.held { background: transparent; color: #5b5b66; font-size: 13px; padding: 4px 0; }
+.handoff { margin: 0; padding: 8px 16px; background: #e6f4ea; color: #1e6b38; font-size: 13px; border-top: 1px solid #b7dfc3; }
 .notice { color: #5b5b66; padding: 12px 16px; margin: 0; }
 .error { color: #a4161a; background: #fdecec; border-radius: 8px; padding: 8px 12px; margin: 0; }
 .composer { display: flex; gap: 8px; padding: 12px 16px; border-top: 1px solid #e3e3e8; }

@@ -245,7 +245,7 @@ export const fieldScenarios: Scenario[] = [
       { say: "I paid 5 minutes ago and have no invite yet", must: [FACT.paymentWentThrough, FACT.invitePending], mustNot: [CLAIM.hasAccess, CLAIM.ticketOpened] },
       { before: [settle()], say: "still nothing... what's happening with my access?", must: [FACT.accessFailed, FACT.ticketReference], mustNot: [CLAIM.hasAccess] },
     ],
-    expect: state({ circle: [], access: community("failed"), tickets: [{ category: "access", status: "open", journey: "purchase", source: "chat", notes: 0 }] }),
+    expect: state({ circle: [], access: community("failed"), tickets: [{ category: "access", status: "open", journey: "purchase", source: "system", notes: 0 }] }),
   },
   {
     id: "field--circle-recovers-between-turns",

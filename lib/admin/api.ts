@@ -1,39 +1,42 @@
 import { z } from "zod";
 import type * as Db from "../generated/prisma/enums";
 import type { Runtime } from "../runtime";
-import { isAdmin } from "../auth";
+import { log } from "../log";
 import { findCustomerId, getCustomerRecord } from "../record/read";
 import { IntegrationError } from "../integrations/errors";
 import { BudgetExhaustedError } from "../jobs/budget";
 import { replayDeadJob } from "../jobs/queue";
 import { readCircleDrift } from "../reconcile/circle";
 import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
+import { actorLabel } from "./actor";
+import { adminEmail, verifyAdminPassword } from "./accounts";
+import { authorizeAdmin, crossSiteRefusal, isSameOrigin, type GuardDeps } from "./guard";
+import { endSession, openSession, resumeSession, sessionCookie, tokenOf } from "./session";
 
-// Admin API as Request -> Response functions (mounted by Next route handlers).
+// Admin API as Request -> Response functions (mounted by Next route handlers). Every one is
+// authorised by lib/admin/guard.ts: the bearer ADMIN_TOKEN or a console session.
 
-/** What the admin API works with: the parsed env (for the token) and the database. */
-export type AdminDeps = Pick<Runtime, "env" | "db">;
+/** What the admin API works with: the parsed env (the token, the mode), the database, the session secret. */
+export type AdminDeps = GuardDeps;
 
 const customerQuery = z.object({ email: z.string().trim().min(3).max(320).includes("@", { message: "email must be an email address" }) });
-const ticketQuery = z.object({
-  status: z.enum(["open", "pending", "resolved"]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
 
 const jobQuery = z.object({
-  status: z.enum(["queued", "running", "succeeded", "dead"]).optional(),
+  status: z.enum(["queued", "running", "succeeded", "dead", "discarded"]).optional(),
   kind: z.string().trim().min(1).max(60).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const jobId = z.uuid({ message: "the job id must be a UUID" });
 const replayRequest = z
   .object({
+    // Accepted, as before, and ignored: the actor is who authenticated, never a body field.
     admin: z
       .string()
       .trim()
-      .min(1, { message: "admin: who replays the job is required" })
+      .min(1, { message: "admin: leave it out, or name who replays the job" })
       .max(60)
-      .regex(/^[\p{L}\p{N} ._@-]+$/u, { message: "admin may hold letters, digits, spaces and . _ @ -" }),
+      .regex(/^[\p{L}\p{N} ._@-]+$/u, { message: "admin may hold letters, digits, spaces and . _ @ -" })
+      .optional(),
     reason: z.string().trim().min(3, { message: "reason: say why the job is replayed (3 to 500 characters)" }).max(500),
   })
   .strict();
@@ -42,49 +45,22 @@ const driftQuery = z.object({ accessGroupId: z.coerce.number().int().positive().
 
 type Checked<T> = { ok: true; data: T } | { ok: false; response: Response };
 
-/** The admin token, then the query string parsed by `schema`: 401 or 400 with a plain message, or the query. */
-function authorizedQuery<T>(request: Request, env: Runtime["env"], schema: z.ZodType<T>): Checked<T> {
-  if (!isAdmin(request, env)) return { ok: false, response: rejection(401, "admin token required") };
+/** Who is asking (lib/admin/guard.ts), then the query string parsed by `schema`: 401, 403 or 400 with a plain message, or the query. */
+async function authorizedQuery<T>(request: Request, deps: GuardDeps, schema: z.ZodType<T>): Promise<Checked<T>> {
+  const authorized = await authorizeAdmin(request, deps);
+  if (!authorized.ok) return authorized;
   const query = schema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return { ok: false, response: rejection(400, query.error.issues[0]?.message ?? "invalid query") };
   return { ok: true, data: query.data };
 }
 
 export async function getCustomer(request: Request, runtime: Runtime): Promise<Response> {
-  const query = authorizedQuery(request, runtime.env, customerQuery);
+  const query = await authorizedQuery(request, runtime, customerQuery);
   if (!query.ok) return query.response;
   const customerId = await findCustomerId(runtime.db, query.data.email);
   const record = customerId ? await getCustomerRecord(runtime.db, customerId) : null;
   if (!record) return rejection(404, "no customer with that email");
   return json(200, record);
-}
-
-// Tickets, newest first, optionally of one status ($1), with their number of notes; at most $2.
-const TICKETS_SQL = `
-SELECT ticket.id, ticket."customerId", ticket."journeyId", ticket.category, ticket.status::text AS status, ticket.source::text AS source,
-       ticket.summary, (SELECT count(*)::int FROM "TicketNote" WHERE "ticketId" = ticket.id) AS notes, ticket."createdAt", ticket."updatedAt"
-  FROM "Ticket" ticket
- WHERE $1::"TicketStatus" IS NULL OR ticket.status = $1::"TicketStatus"
- ORDER BY ticket."createdAt" DESC
- LIMIT $2::int`;
-
-export async function listTickets(request: Request, runtime: Runtime): Promise<Response> {
-  const query = authorizedQuery(request, runtime.env, ticketQuery);
-  if (!query.ok) return query.response;
-  type TicketRow = {
-    id: string;
-    customerId: string | null;
-    journeyId: string | null;
-    category: string;
-    status: Db.TicketStatus;
-    source: Db.TicketSource;
-    summary: string;
-    notes: number;
-    createdAt: Date;
-    updatedAt: Date;
-  };
-  const tickets = await runtime.db.sql<TicketRow>(TICKETS_SQL, [query.data.status ?? null, query.data.limit]);
-  return json(200, { tickets });
 }
 
 // Outbox jobs, most recently changed first, optionally of one status ($1) and kind ($2); at most $3.
@@ -97,7 +73,7 @@ SELECT id, kind, status::text AS status, attempts, "maxAttempts", "lastError", "
 
 /** GET /api/admin/jobs: the outbox, newest change first; `?status=dead` is the dead-letter queue. */
 export async function listJobs(request: Request, deps: AdminDeps): Promise<Response> {
-  const query = authorizedQuery(request, deps.env, jobQuery);
+  const query = await authorizedQuery(request, deps, jobQuery);
   if (!query.ok) return query.response;
   const { status, kind, limit } = query.data;
   type JobRow = {
@@ -119,11 +95,13 @@ export async function listJobs(request: Request, deps: AdminDeps): Promise<Respo
 }
 
 /**
- * POST /api/admin/jobs/{id}/replay with `{ admin, reason }`: a dead job goes back in the queue
- * with a fresh attempt budget, and an audit row (actor `admin:<admin>`) records who and why.
+ * POST /api/admin/jobs/{id}/replay with `{ reason }`: a dead job goes back in the queue with a
+ * fresh attempt budget, and an audit row records who (the authenticated actor: `admin:<email>`
+ * or `api-token`) and why. A body `admin` field is accepted and ignored.
  */
 export async function replayJob(request: Request, deps: AdminDeps, id: string): Promise<Response> {
-  if (!isAdmin(request, deps.env)) return rejection(401, "admin token required");
+  const authorized = await authorizeAdmin(request, deps);
+  if (!authorized.ok) return authorized.response;
   const parsedId = jobId.safeParse(id);
   if (!parsedId.success) return rejection(400, parsedId.error.issues[0]?.message ?? "invalid job id");
   let body: unknown;
@@ -135,7 +113,7 @@ export async function replayJob(request: Request, deps: AdminDeps, id: string): 
   }
   const parsed = replayRequest.safeParse(body);
   if (!parsed.success) return rejection(400, parsed.error.issues[0]?.message ?? "invalid body");
-  const outcome = await replayDeadJob(deps.db, parsedId.data, { actor: `admin:${parsed.data.admin}`, reason: parsed.data.reason });
+  const outcome = await replayDeadJob(deps.db, parsedId.data, { actor: actorLabel(authorized.actor), reason: parsed.data.reason });
   if (outcome.replayed) return json(200, { replayed: true, jobId: parsedId.data, kind: outcome.kind, status: "queued" });
   if (outcome.status === null) return rejection(404, "no job with that id");
   return rejection(409, `the job is ${outcome.status}; only dead jobs can be replayed`);
@@ -146,7 +124,7 @@ export async function replayJob(request: Request, deps: AdminDeps, id: string): 
  * the one asked for) read back from Circle and compared with the record. Reads only.
  */
 export async function circleDrift(request: Request, deps: AdminDeps & Pick<Runtime, "catalog" | "circle">): Promise<Response> {
-  const query = authorizedQuery(request, deps.env, driftQuery);
+  const query = await authorizedQuery(request, deps, driftQuery);
   if (!query.ok) return query.response;
   const catalogGroups = [...new Set(deps.catalog.plans.flatMap((plan) => plan.circleAccessGroupIds))];
   const wanted = query.data.accessGroupId;
@@ -161,4 +139,91 @@ export async function circleDrift(request: Request, deps: AdminDeps & Pick<Runti
     if (error instanceof IntegrationError || error instanceof BudgetExhaustedError) return rejection(502, `could not read Circle: ${error.message}`);
     throw error;
   }
+}
+
+// Console sign-in, the session, sign-out: /api/admin/session.
+
+/** What signing in needs besides the guard's dependencies: the failed-sign-in limiter. */
+export type SignInDeps = GuardDeps & Pick<Runtime, "signInLimiter">;
+
+const signInRequest = z
+  .object({
+    email: adminEmail,
+    password: z.string().min(1, { message: "password is required" }).max(1024, { message: "password: at most 1024 characters" }),
+  })
+  .strict();
+
+const WRONG_CREDENTIALS = "email or password is wrong";
+
+/** The client address as the first proxy hop reports it; null when there is none. */
+function clientAddress(request: Request): string | null {
+  const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  return forwarded || request.headers.get("x-real-ip")?.trim() || null;
+}
+
+/**
+ * POST /api/admin/session with `{ email, password }`: 200 with the admin and a session cookie,
+ * 401 "email or password is wrong" (unknown email and wrong password alike, in the same time),
+ * 429 with Retry-After once an account or an address has failed too often, 403 from another site.
+ */
+export async function signIn(request: Request, deps: SignInDeps): Promise<Response> {
+  // No cookie authorises this request, but another site must not sign a browser in either
+  // (login CSRF): a browser's foreign Origin or Sec-Fetch-Site is refused; scripts send neither.
+  const origin = request.headers.get("origin");
+  if ((origin !== null && !isSameOrigin(request, deps.env)) || request.headers.get("sec-fetch-site") === "cross-site") return crossSiteRefusal();
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(request, MAX_ADMIN_BODY_BYTES));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return rejection(413, "body over 16 KiB");
+    return rejection(400, "the body is not JSON");
+  }
+  const parsed = signInRequest.safeParse(body);
+  if (!parsed.success) return rejection(400, parsed.error.issues[0]?.message ?? "invalid body");
+  const { email, password } = parsed.data;
+
+  const attempt = { account: email, address: clientAddress(request) };
+  const allowed = await deps.signInLimiter.attempt(attempt);
+  if (!allowed.ok) {
+    log.warn({ scope: allowed.scope }, "admin sign-in: too many failures");
+    const minutes = Math.ceil(allowed.retryAfterSeconds / 60);
+    return Response.json(
+      { error: `too many failed sign-ins: try again in ${minutes} minute${minutes === 1 ? "" : "s"}` },
+      { status: 429, headers: { "retry-after": String(allowed.retryAfterSeconds) } },
+    );
+  }
+  const admin = await verifyAdminPassword(deps.db, email, password);
+  if (!admin) {
+    log.info("admin sign-in: wrong email or password");
+    return rejection(401, WRONG_CREDENTIALS);
+  }
+  await deps.signInLimiter.succeeded(attempt);
+
+  const token = await openSession(deps.db, admin.id);
+  const response = json(200, { email: admin.email, name: admin.name });
+  const session = await sessionCookie(request, response, deps);
+  session.token = token;
+  await session.save();
+  log.info({ adminId: admin.id }, "admin signed in");
+  return response;
+}
+
+/** GET /api/admin/session: the signed-in admin `{ email, name }`, or 401. */
+export async function getSession(request: Request, deps: GuardDeps): Promise<Response> {
+  const token = tokenOf(await sessionCookie(request, new Response(null), deps));
+  const admin = token ? await resumeSession(deps.db, token) : null;
+  if (!admin) return rejection(401, "not signed in");
+  return json(200, { email: admin.email, name: admin.name });
+}
+
+/** DELETE /api/admin/session: ends the session (its row) and clears the cookie; 403 from another site. */
+export async function signOut(request: Request, deps: GuardDeps): Promise<Response> {
+  const response = json(200, { signedOut: true });
+  const session = await sessionCookie(request, response, deps);
+  const token = tokenOf(session);
+  if (!token) return rejection(401, "not signed in");
+  if (!isSameOrigin(request, deps.env)) return crossSiteRefusal();
+  await endSession(deps.db, token);
+  session.destroy();
+  return response;
 }

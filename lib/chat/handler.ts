@@ -1,17 +1,34 @@
-import { convertToModelMessages, stepCountIs, streamText, type LanguageModel, type ToolSet, type UIMessage } from "ai";
+import {
+  convertToModelMessages,
+  createUIMessageStream,
+  createUIMessageStreamResponse,
+  stepCountIs,
+  streamText,
+  type LanguageModel,
+  type ToolSet,
+  type UIMessage,
+} from "ai";
 import { z } from "zod";
 import type { Database, Row } from "../db";
 import { bearerToken, verifyIdentityToken } from "../identity";
 import type { PlanCatalog } from "../lifecycle/catalog";
 import { log } from "../log";
 import type { ChatRateLimiter } from "../ratelimit";
+import { ticketReference } from "../record/entitlement-view";
 import { identityParams } from "../record/read";
+import { addCustomerMessage, heldTicketJson } from "../support/tickets";
 import { createTools } from "../../tools";
+import { agentOf, isHeldNotice, MESSAGE_JSON, type ChatMessage } from "./messages";
 import { SYSTEM_PROMPT } from "./prompt";
 
-// POST /api/chat (AI SDK UI message stream) and GET /api/chat (history for the widget).
-// The history comes from the database, never from the client: the client sends only its new
-// message, so it cannot put words or tool results in the assistant's mouth.
+// POST /api/chat (AI SDK UI message stream) and GET /api/chat (history for the widget, which
+// it polls for a person's replies). The history comes from the database, never from the
+// client: the client sends only its new message, so it cannot put words or tool results in
+// the assistant's mouth.
+//
+// Human handoff: while a ticket holds the conversation (a person took it or replied), the
+// customer's message is stored as usual and added to the ticket, and the model is not called:
+// the answer is a short notice that a person is on it.
 
 export interface ChatDeps {
   db: Database;
@@ -28,18 +45,19 @@ const MAX_HISTORY = 40;
 // path; the ORM's per-query work was a large part of its CPU). Messages are kept in createdAt
 // order; the model sees the last MAX_HISTORY of them.
 
-/** The messages of relation `recent` as UI messages, oldest first. */
-const HISTORY_JSON = `(SELECT COALESCE(json_agg(json_build_object('id', id, 'role', role, 'parts', parts) ORDER BY "createdAt"), '[]') FROM recent)`;
+/** The messages of relation `recent` as UI messages (with their metadata), oldest first. */
+const HISTORY_JSON = `(SELECT COALESCE(json_agg(${MESSAGE_JSON} ORDER BY "createdAt"), '[]') FROM recent)`;
 
 /**
  * Opens a turn: finds or creates the conversation ($1) for the identity ($2), stores the
  * customer's message ($5, parts $6) if the conversation is theirs (a resent message id is kept
- * as it was), and returns its owner, the customer id ($3, $4: `identityParams`) and the history
- * with the new message. A conversation created concurrently by another request is returned by
- * the no-op update instead of being created twice.
+ * as it was), and returns its owner, the customer id ($3, $4: `identityParams`), the history
+ * with the new message, and the ticket holding the conversation, if one does. A conversation
+ * created concurrently by another request is returned by the no-op update instead of being
+ * created twice.
  */
 const OPEN_TURN_SQL = `
-WITH customer AS (SELECT (SELECT id FROM "Customer" WHERE email = $3 OR id = $4) AS id),
+WITH customer AS (SELECT identified_customer($3, $4) AS id),
 existing AS (SELECT identity FROM "Conversation" WHERE id = $1),
 created AS (
   INSERT INTO "Conversation" (id, identity, "customerId", "updatedAt")
@@ -54,34 +72,49 @@ stored AS (
   RETURNING id, role, parts, "createdAt"),
 -- The new row is not visible to this statement's reads of "Message": it joins from RETURNING.
 recent AS (
-  SELECT id, role, parts, "createdAt" FROM "Message" WHERE "conversationId" = $1
-  UNION ALL SELECT id, role, parts, "createdAt" FROM stored
+  SELECT id, role, parts, metadata, "createdAt" FROM "Message" WHERE "conversationId" = $1
+  UNION ALL SELECT id, role, parts, NULL::jsonb, "createdAt" FROM stored
   ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
-SELECT owner.identity AS owner, customer.id AS "customerId", ${HISTORY_JSON} AS history FROM owner, customer`;
+SELECT owner.identity AS owner, customer.id AS "customerId", ${HISTORY_JSON} AS history, ${heldTicketJson("$1")} AS held,
+       EXISTS (SELECT 1 FROM stored) AS fresh
+  FROM owner, customer`;
 
 interface TurnStart extends Row {
   /** The conversation's identity; another identity's conversation is not found. */
   owner: string | null;
   customerId: string | null;
-  history: UIMessage[];
+  history: ChatMessage[];
+  held: HeldBy | null;
+  /** The message was stored now (not a re-sent one already there). */
+  fresh: boolean;
 }
 
-/** Stores the reply ($2; a re-sent id replaces its parts) and notes the customer ($5) and the time on the conversation ($1). */
+/** The ticket holding a conversation, and the name of the person who took it (null: not taken by a named admin). */
+interface HeldBy {
+  id: string;
+  agent: string | null;
+}
+
+/** Stores the reply ($2, metadata $6; a re-sent id replaces its parts) and notes the customer ($5) and the time on the conversation ($1). */
 const STORE_REPLY_SQL = `
 WITH reply AS (
-  INSERT INTO "Message" (id, "conversationId", role, parts) VALUES ($2, $1, $3, $4::jsonb)
+  INSERT INTO "Message" (id, "conversationId", role, parts, metadata) VALUES ($2, $1, $3, $4::jsonb, $6::jsonb)
   ON CONFLICT (id) DO UPDATE SET parts = EXCLUDED.parts)
 UPDATE "Conversation" SET "customerId" = COALESCE($5, "customerId"), "updatedAt" = now() WHERE id = $1`;
 
-/** The identity's ($1) most recently active conversation and its history. */
-const LATEST_CONVERSATION_SQL = `
-WITH latest AS (SELECT id FROM "Conversation" WHERE identity = $1 ORDER BY "updatedAt" DESC LIMIT 1),
+/**
+ * The identity's ($1) conversation $2, or with $2 null its most recently active one: its
+ * history and the ticket holding it, if one does. Another identity's conversation is not found.
+ */
+const CONVERSATION_SQL = `
+WITH latest AS (SELECT id FROM "Conversation" WHERE identity = $1 AND ($2::text IS NULL OR id = $2) ORDER BY "updatedAt" DESC LIMIT 1),
 recent AS (
-  SELECT id, role, parts, "createdAt" FROM "Message" WHERE "conversationId" = (SELECT id FROM latest)
+  SELECT id, role, parts, metadata, "createdAt" FROM "Message" WHERE "conversationId" = (SELECT id FROM latest)
   ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
-SELECT latest.id, ${HISTORY_JSON} AS messages FROM latest`;
+SELECT latest.id, ${HISTORY_JSON} AS messages, ${heldTicketJson("latest.id")} AS held FROM latest`;
 
 const textParts = z.array(z.object({ type: z.literal("text"), text: z.string().trim().min(1).max(2_000) })).min(1);
+const historyQuery = z.object({ id: z.string().min(1).max(100).optional() });
 const chatRequest = z.object({
   id: z.string().min(1).max(100),
   messages: z
@@ -109,6 +142,21 @@ async function authenticate(request: Request, secret: string): Promise<string | 
 const unauthorized = () => json(401, { error: "Your sign-in has expired or is missing. Please reload the page." });
 
 /**
+ * The history as the model reads it: without the notices sent while a person held the chat,
+ * and with a person's replies marked as theirs, so the model neither repeats nor contradicts
+ * them as if it had written them.
+ */
+function forModel(messages: UIMessage[]): UIMessage[] {
+  return messages
+    .filter((message) => !isHeldNotice(message))
+    .map((message) => {
+      const agent = agentOf(message);
+      if (!agent) return message;
+      return { ...message, parts: message.parts.map((part) => (part.type === "text" ? { ...part, text: `[${agent} from the support team wrote:] ${part.text}` } : part)) };
+    });
+}
+
+/**
  * The model's part of a turn: the conversation (history and the new message) through the model
  * and the session's tools, streamed back as AI SDK UI message events; `storeReply` gets the
  * finished reply. Everything before it (identity, limits, history) is the handler's.
@@ -124,7 +172,7 @@ export async function streamReply(turn: {
   const result = streamText({
     model,
     system: SYSTEM_PROMPT,
-    messages: await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true }),
+    messages: await convertToModelMessages(forModel(messages), { tools, ignoreIncompleteToolCalls: true }),
     tools,
     stopWhen: stepCountIs(MAX_STEPS),
     // The provider's message can quote credentials (a masked API key): log its kind and status only.
@@ -142,6 +190,30 @@ export async function streamReply(turn: {
     // One place decides what a customer may see of a failure: never the error itself.
     onError: () => "Something went wrong on our side. Please try again in a moment.",
   });
+}
+
+/** The customer-facing words of a held chat's answer. */
+const heldNotice = (reference: string, agent: string | null) =>
+  `${agent ? `${agent} from our support team` : "A person from our support team"} is looking after this (ticket ${reference}) and will reply here. I've passed your message on.`;
+
+/**
+ * The answer while a person holds the chat: the notice, streamed as an assistant message (so
+ * the widget shows it like any reply) and stored with `{ notice: "held" }` metadata. No model.
+ */
+function heldReply(turn: { messages: ChatMessage[]; held: HeldBy; storeReply: (reply: ChatMessage) => Promise<void> }): Response {
+  const stream = createUIMessageStream<ChatMessage>({
+    originalMessages: turn.messages,
+    generateId: () => crypto.randomUUID(),
+    execute: ({ writer }) => {
+      writer.write({ type: "start", messageMetadata: { notice: "held" } });
+      writer.write({ type: "text-start", id: "notice" });
+      writer.write({ type: "text-delta", id: "notice", delta: heldNotice(ticketReference(turn.held.id), turn.held.agent) });
+      writer.write({ type: "text-end", id: "notice" });
+      writer.write({ type: "finish" });
+    },
+    onFinish: ({ responseMessage }) => turn.storeReply(responseMessage),
+  });
+  return createUIMessageStreamResponse({ stream });
 }
 
 /** POST /api/chat: one customer turn, streamed back. */
@@ -176,33 +248,60 @@ export async function handleChatPost(request: Request, deps: ChatDeps): Promise<
     { prepare: "chat_open_turn" },
   );
   if (!turn || turn.owner !== identity) return json(404, { error: "No such conversation." });
-  const { customerId, history: messages } = turn;
-  const tools = createTools({ identity, db: deps.db, catalog: deps.catalog });
-  return streamReply({
-    model: deps.model,
-    messages,
-    tools,
-    conversationId,
-    storeReply: async (reply) => {
-      try {
-        await deps.db.sql(
-          STORE_REPLY_SQL,
-          [conversationId, reply.id, reply.role, JSON.stringify(reply.parts), customerId],
-          { prepare: "chat_store_reply" },
-        );
-      } catch (error) {
-        log.error({ err: (error as Error).message, conversationId }, "chat: could not store the reply");
-      }
-    },
-  });
+  const { customerId, history: messages, held, fresh } = turn;
+  const storeReply = async (reply: UIMessage) => {
+    try {
+      await deps.db.sql(
+        STORE_REPLY_SQL,
+        [conversationId, reply.id, reply.role, JSON.stringify(reply.parts), customerId, reply.metadata === undefined ? null : JSON.stringify(reply.metadata)],
+        { prepare: "chat_store_reply" },
+      );
+    } catch (error) {
+      log.error({ err: (error as Error).message, conversationId }, "chat: could not store the reply");
+    }
+  };
+  if (held) {
+    // A re-sent message is on the ticket already.
+    if (fresh) await addCustomerMessage(deps.db, held.id, text.data.map((part) => part.text).join("\n"));
+    return heldReply({ messages, held, storeReply });
+  }
+  const tools = createTools({ identity, db: deps.db, catalog: deps.catalog, conversationId });
+  return streamReply({ model: deps.model, messages, tools, conversationId, storeReply });
 }
 
-/** GET /api/chat: the identity's latest conversation, for the widget to restore after a reload. */
+/** What GET /api/chat answers: the conversation, and whether a person holds it (who, and the ticket's reference). */
+export interface ChatHistory {
+  id: string | null;
+  messages: ChatMessage[];
+  held: boolean;
+  agent: string | null;
+  ticket: string | null;
+}
+
+/**
+ * GET /api/chat[?id=<conversation>]: that conversation of the identity, or its latest, for the
+ * widget to restore after a reload and to poll for a person's replies.
+ */
 export async function handleChatGet(request: Request, deps: ChatDeps): Promise<Response> {
   const identity = await authenticate(request, deps.identitySecret);
   if (!identity) return unauthorized();
-  const [latestConversation] = await deps.db.sql<{ id: string; messages: UIMessage[] }>(LATEST_CONVERSATION_SQL, [identity]);
-  return json(200, latestConversation ?? { id: null, messages: [] });
+  const query = historyQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return json(400, { error: "The conversation id is not valid." });
+  const [conversation] = await deps.db.sql<{ id: string; messages: ChatMessage[]; held: HeldBy | null }>(
+    CONVERSATION_SQL,
+    [identity, query.data.id ?? null],
+    { prepare: "chat_history" },
+  );
+  const history: ChatHistory = conversation
+    ? {
+        id: conversation.id,
+        messages: conversation.messages,
+        held: conversation.held !== null,
+        agent: conversation.held?.agent ?? null,
+        ticket: conversation.held ? ticketReference(conversation.held.id) : null,
+      }
+    : { id: null, messages: [], held: false, agent: null, ticket: null };
+  return json(200, { ...history });
 }
 
 /** Both handlers bound to their dependencies. */

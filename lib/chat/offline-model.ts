@@ -128,8 +128,33 @@ function describePayment(view: Extract<GetEntitlementOutput, { found: true }>): 
 
 const ticketLine = (ticket: OpenBillingTicketOutput) =>
   ticket.created
-    ? `I've passed this to our team: your ticket is ${ticket.reference}. They'll reply by email.`
-    : `You already have a ticket open for this (${ticket.reference}); I've added your message to it.`;
+    ? `I've passed this to our team: your ticket is ${ticket.reference}. A person will reply here in this chat.`
+    : ticket.reopened
+      ? `I've reopened your earlier ticket for this (${ticket.reference}) and added your message to it. A person will reply here in this chat.`
+      : `You already have a ticket open for this (${ticket.reference}); I've added your message to it.`;
+
+type OpenTicket = Extract<GetEntitlementOutput, { found: true }>["openTickets"][number];
+
+const TICKET_TOPICS: Record<string, string> = {
+  billing: "billing",
+  access: "community access",
+  refund: "a refund",
+  cancellation: "a cancellation",
+  other: "your question",
+};
+
+/** A ticket that exists, as the customer asking after it needs to hear it. */
+const openTicketLine = (ticket: OpenTicket) =>
+  `Your ticket ${ticket.reference} about ${TICKET_TOPICS[ticket.category] ?? "your question"}, opened on ${when(ticket.openedAt)}, is ${
+    ticket.status === "pending" ? "waiting for your reply: our team has answered it" : "open: it's with our team, and a person will reply here in this chat"
+  }.`;
+
+/** Asked after a ticket: what the record says of the open ones; another is not opened. */
+function describeTickets(view: GetEntitlementOutput): string {
+  if (!view.found) return `${NO_RECORD} I can't see tickets on an account I can't find.`;
+  if (view.openTickets.length === 0) return "You have no open ticket with us right now. Would you like me to pass your question to a person?";
+  return `${view.openTickets.map(openTicketLine).join(" ")} There's no need to open another one.`;
+}
 
 function categoryFor(intent: Intent): "billing" | "access" | "refund" | "cancellation" | "other" {
   if (intent === "refund") return "refund";
@@ -155,6 +180,9 @@ export function planStep(prompt: LanguageModelV3Prompt): Step {
       };
     case "greeting":
       return { kind: "say", text: `Hi! ${OFFER}` };
+    case "ticket":
+      if (!view) return { kind: "call", calls: [{ toolName: "getEntitlement", input: {} }] };
+      return { kind: "say", text: describeTickets(view) };
     case "unknown":
       return { kind: "say", text: `I'm not sure I understood that. ${OFFER} Would you like me to pass your question to a person?` };
     case "human":
@@ -187,13 +215,16 @@ export function planStep(prompt: LanguageModelV3Prompt): Step {
     case "billing": {
       if (!view) return { kind: "call", calls: [{ toolName: "getEntitlement", input: {} }] };
       if (!view.found) return { kind: "say", text: NO_RECORD };
-      // A side effect that failed is a person's job: escalate it without being asked.
+      // A side effect that failed is a person's job: escalate it without being asked, unless
+      // the access ticket is open already (the system opens one when the grant dead-letters).
       const failed = view.access.some((grant) => grant.state === "failed");
-      if (failed && !results.openBillingTicket) {
+      const accessTicket = view.openTickets.find((ticket) => ticket.category === "access");
+      if (failed && !accessTicket && !results.openBillingTicket) {
         return { kind: "call", calls: [{ toolName: "openBillingTicket", input: { category: "access", summary: `Community access failed to set up. Customer wrote: ${summary}` } }] };
       }
       const parts = intent === "access" ? [describePayment(view), describeMembership(view), describeAccess(view)] : [describePayment(view), describeMembership(view)];
       if (results.openBillingTicket) parts.push(ticketLine(results.openBillingTicket));
+      else if (failed && accessTicket) parts.push(`Our team already has this in hand. ${openTicketLine(accessTicket)}`);
       return { kind: "say", text: parts.join(" ") };
     }
   }

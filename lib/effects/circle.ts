@@ -2,6 +2,7 @@ import type { Database } from "../db";
 import type { CircleClient } from "../integrations/circle";
 import type { JobHandlers } from "../jobs/worker";
 import { readGrantForJob, recordGrantDone, recordGrantFailed, recordRevokeDone } from "../record/store";
+import { escalateForCustomer } from "../support/tickets";
 import type { ProviderCall } from "./provider-call";
 
 // Circle access: grant a member an access group (creating them, which sends Circle's
@@ -32,7 +33,20 @@ export function createCircleHandlers(db: Database, circle: CircleClient, call: P
           customerId,
         });
       },
-      onDead: (payload, error) => recordGrantFailed(db, payload, error),
+      // Retries are spent: the grant is marked failed and a person is asked to look, on the
+      // customer's access ticket for the purchase (one per journey, shared with the chat's asks).
+      // Not when a newer decision superseded this grant's version (a refund revoked it, say).
+      async onDead(payload, error) {
+        await recordGrantFailed(db, payload, error);
+        const grant = await readGrantForJob(db, payload.customerId, payload.accessGroupId);
+        if (!grant || grant.version !== payload.version) return;
+        await escalateForCustomer(db, {
+          customerId: payload.customerId,
+          category: "access",
+          // Plain words: the provider's error (which can quote the member's email) stays on the job.
+          summary: `Community access could not be set up in Circle (access group ${payload.accessGroupId}): every attempt failed and the job is in the dead letters.`,
+        });
+      },
     },
     "circle.revoke": {
       async run({ customerId, accessGroupId, version }) {

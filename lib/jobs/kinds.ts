@@ -24,12 +24,15 @@ interface KindSpec<Payload> {
 const kind = <Payload>(spec: KindSpec<Payload>) => spec;
 
 export const JOB_KINDS = {
-  /** Apply one recorded webhook event to its customer's record. */
+  /**
+   * Apply one recorded webhook event to its customer's record. `replay` names an admin's replay
+   * of a stored event: a job of its own beside the one the delivery made.
+   */
   "lifecycle.apply": kind({
-    payload: z.object({ ledgerId: z.string().min(1) }),
+    payload: z.object({ ledgerId: z.string().min(1), replay: z.string().min(1).optional() }),
     priority: 0,
     label: "payment processing",
-    key: ({ ledgerId }) => `lifecycle.apply:${ledgerId}`,
+    key: ({ ledgerId, replay }) => (replay === undefined ? `lifecycle.apply:${ledgerId}` : `lifecycle.apply:${ledgerId}:replay:${replay}`),
   }),
   /** Re-derive a record when time alone changes it (a grace window or a paid period ends). */
   "lifecycle.recheck": kind({

@@ -1,5 +1,6 @@
+import crypto from "node:crypto";
 import type { Database, Session } from "../db";
-import type { JobKind, JobRow } from "./kinds";
+import { jobRow, type JobKind, type JobRow } from "./kinds";
 
 // The outbox, the only writer of the Job table. Jobs are written in the same transaction as
 // the state change they serve, keyed by a deterministic dedupe key, and claimed with FOR
@@ -135,6 +136,49 @@ export async function replayDeadJob(db: Database, jobId: string, audit: { actor:
   );
   if (!row) return { replayed: false, status: null };
   return row.replayed ? { replayed: true, kind: row.kind } : { replayed: false, status: row.status };
+}
+
+export interface DeadJob {
+  id: string;
+  kind: string;
+  attempts: number;
+  lastError: string | null;
+  customerId: string | null;
+}
+
+export type DiscardOutcome = { discarded: true; job: DeadJob } | { discarded: false; status: string | null };
+
+/**
+ * Sets a dead job aside for good (an admin chose not to replay it), inside the caller's
+ * transaction, which writes the audit row. When it died stays its `finishedAt`. A job that is
+ * not dead is left as it is; `status` says what it is (null: no such job).
+ */
+export async function discardDeadJob(tx: Session, jobId: string): Promise<DiscardOutcome> {
+  const [row] = await tx.sql<DeadJob & { status: string; discarded: boolean } & Record<string, unknown>>(
+    `WITH target AS (
+       SELECT id, kind, status::text AS status, attempts, "lastError", "customerId" FROM "Job" WHERE id = $1 FOR UPDATE),
+     discarded AS (
+       UPDATE "Job" SET status = 'discarded', "leaseUntil" = NULL, "lockedBy" = NULL, "updatedAt" = now()
+         FROM target WHERE "Job".id = target.id AND target.status = 'dead' RETURNING "Job".id)
+     SELECT id, kind, status, attempts, "lastError", "customerId", EXISTS (SELECT 1 FROM discarded) AS discarded FROM target`,
+    [jobId],
+  );
+  if (!row) return { discarded: false, status: null };
+  if (!row.discarded) return { discarded: false, status: row.status };
+  return { discarded: true, job: { id: row.id, kind: row.kind, attempts: row.attempts, lastError: row.lastError, customerId: row.customerId } };
+}
+
+/**
+ * Enqueues an admin's replay of one stored webhook event, inside the caller's transaction: a
+ * `lifecycle.apply` job with a dedupe key of its own (the delivery's job keeps its key), so a
+ * replay runs even when the delivery's job has long finished. Returns the new job's id.
+ */
+export async function enqueueEventReplay(tx: Session, ledgerId: string, customerId: string | null): Promise<{ jobId: string; dedupeKey: string }> {
+  const job = jobRow("lifecycle.apply", { ledgerId, replay: crypto.randomUUID() }, { customerId });
+  await enqueue(tx, [job]);
+  const [row] = await tx.sql<{ id: string }>(`SELECT id FROM "Job" WHERE "dedupeKey" = $1`, [job.dedupeKey]);
+  if (!row) throw new Error("the replay job was not enqueued");
+  return { jobId: row.id, dedupeKey: job.dedupeKey };
 }
 
 export interface BackoffPolicy {

@@ -97,3 +97,15 @@ export function managedTagIds(catalog: PlanCatalog): Set<number> {
   }
   return ids;
 }
+
+/** Every Circle access group a plan grants: the groups an override may name. */
+export function catalogAccessGroupIds(catalog: PlanCatalog): Set<number> {
+  return new Set(catalog.plans.flatMap((plan) => plan.circleAccessGroupIds));
+}
+
+/** Every Kit tag the catalog names (plans' tags and promotional ones): the tags an override may name. */
+export function catalogTagIds(catalog: PlanCatalog): Set<number> {
+  const ids = new Set(catalog.promotionalTagIds);
+  for (const plan of catalog.plans) Object.values(plan.kitTagIds).forEach((tags) => tags.forEach((id) => ids.add(id)));
+  return ids;
+}

@@ -1,10 +1,12 @@
 import type { EntitlementStatus, JourneyKind } from "./states";
-import { managedTagIds, type PlanCatalog } from "./catalog";
+import { catalogAccessGroupIds, catalogTagIds, managedTagIds, type PlanCatalog } from "./catalog";
 import type { CustomerFacts, SourceFacts } from "./fold";
+import { journeyKey, NO_OVERRIDES, type Overrides } from "./overrides";
 
-// Pure. What the record should say at `now`, given the customer's facts: entitlements,
-// the Circle access groups and Kit tags they imply, the journeys, and when time alone will
-// next change something (end of a grace window, end of a paid period).
+// Pure. What the record should say at `now`, given the customer's facts and an admin's
+// standing overrides: entitlements, the Circle access groups and Kit tags they imply, the
+// journeys, and when time alone will next change something (end of a grace window, end of a
+// paid period).
 
 export interface DerivedEntitlement {
   sourceId: string;
@@ -105,7 +107,14 @@ function journeysOf(src: SourceFacts): DerivedJourney[] {
   return journeys;
 }
 
-export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: Date): DesiredState {
+/**
+ * Overrides come last: an access group or tag allowed is held and one denied is kept off (a
+ * denied tag is taken off whoever put it there), whatever the entitlements say; overrides of
+ * targets the catalog no longer names are ignored, as the catalog is what the record manages.
+ * A journey the record holds as ended stays ended, and an unpaid episode an admin ended opens
+ * no billing ticket.
+ */
+export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: Date, overrides: Overrides = NO_OVERRIDES): DesiredState {
   const entitlements: DerivedEntitlement[] = [];
   const accessGroupIds = new Set<number>();
   const tagsWanted = new Set<number>();
@@ -118,7 +127,9 @@ export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: D
   };
 
   for (const src of facts.sources.values()) {
-    journeys.push(...journeysOf(src));
+    for (const journey of journeysOf(src)) {
+      journeys.push({ ...journey, endedAt: journey.endedAt ?? overrides.endedJourneys.get(journeyKey(journey.kind, journey.key)) ?? null });
+    }
     const entitlement = deriveEntitlement(src, catalog, now);
     if (!entitlement) continue;
     entitlements.push(entitlement);
@@ -137,13 +148,41 @@ export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: D
       tags.refunded.forEach((id) => tagsWanted.add(id));
       catalog.promotionalTagIds.forEach((id) => tagsSuppressed.add(id));
     }
-    if (entitlement.status === "past_due" && entitlement.graceUntil && !entitlement.hasAccess && src.failingInvoiceId) {
+    const unpaid = entitlement.status === "past_due" && !entitlement.hasAccess;
+    if (unpaid && entitlement.graceUntil && src.failingInvoiceId && !overrides.endedJourneys.has(journeyKey("payment_failure", src.failingInvoiceId))) {
       unpaidAfterGrace.push({ journeyKey: src.failingInvoiceId, planKey: entitlement.planKey, graceUntil: entitlement.graceUntil });
     }
   }
 
   // Whatever one entitlement grants wins over what another ends.
   for (const id of tagsWanted) tagsSuppressed.delete(id);
+
+  applyOverrides(catalog, overrides, accessGroupIds, tagsWanted, tagsSuppressed);
   const tagsUnwanted = new Set([...managedTagIds(catalog)].filter((id) => !tagsWanted.has(id)));
   return { entitlements, accessGroupIds, tagsWanted, tagsUnwanted, tagsSuppressed, journeys, nextCheckAt, unpaidAfterGrace };
+}
+
+/** An admin's access and tag decisions over what the entitlements imply (a denied tag is suppressed: taken off whoever put it on). */
+function applyOverrides(catalog: PlanCatalog, overrides: Overrides, accessGroupIds: Set<number>, tagsWanted: Set<number>, tagsSuppressed: Set<number>) {
+  if (overrides.access.size > 0) {
+    const inCatalog = catalogAccessGroupIds(catalog);
+    for (const [id, effect] of overrides.access) {
+      if (!inCatalog.has(id)) continue;
+      if (effect === "allow") accessGroupIds.add(id);
+      else accessGroupIds.delete(id);
+    }
+  }
+  if (overrides.tags.size > 0) {
+    const inCatalog = catalogTagIds(catalog);
+    for (const [id, effect] of overrides.tags) {
+      if (!inCatalog.has(id)) continue;
+      if (effect === "allow") {
+        tagsWanted.add(id);
+        tagsSuppressed.delete(id);
+      } else {
+        tagsWanted.delete(id);
+        tagsSuppressed.add(id);
+      }
+    }
+  }
 }

@@ -8,3 +8,7 @@ export type AccessState = "pending" | "invited" | "active" | "revoked" | "failed
 export type TagState = "pending_add" | "applied" | "pending_remove" | "removed" | "failed";
 export type EmailStatus = "active" | "unsubscribed" | "bounced" | "complained";
 export type JourneyKind = "purchase" | "payment_failure" | "cancellation" | "refund" | "dispute";
+/** What an admin's override is about: a Circle access group or a Kit tag. */
+export type OverrideScope = "access" | "tag";
+/** Hold it whatever the events say (allow), or keep it off whatever they say (deny: a ban). */
+export type OverrideEffect = "allow" | "deny";

@@ -1,4 +1,5 @@
 import type { Database, Session } from "../db";
+import { JobFailure } from "../jobs/errors";
 import { intentJob, jobRow, type JobRow } from "../jobs/kinds";
 import { enqueue, settleAdoptedApplyJobs } from "../jobs/queue";
 import type { PlanCatalog } from "../lifecycle/catalog";
@@ -8,6 +9,7 @@ import type { CanonicalEvent } from "../lifecycle/events";
 import { foldEvents } from "../lifecycle/fold";
 import { planIntents, type Intent } from "../lifecycle/intents";
 import { normalizeEvent } from "../lifecycle/normalize";
+import { overridesOf } from "../lifecycle/overrides";
 import { emailOf, mayCreateCustomer, nameOf, parseRefKey, refKey, refsOf, type ExternalId } from "../lifecycle/refs";
 import { openSystemTickets } from "../support/tickets";
 import * as store from "./store";
@@ -54,7 +56,7 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
       return { outcome: "waiting" as const, reason: "customer not identified yet" };
     }
     await linkAndAdopt(tx, customerId, refs);
-    const intents = await refold(tx, customerId, ledgerId, catalog, now, row.eventId);
+    const { intents } = await refold(tx, customerId, ledgerId, catalog, now, row.eventId);
     return { outcome: "applied" as const, customerId, intents };
   });
 }
@@ -63,21 +65,38 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
 export async function recheckCustomer(db: Database, catalog: PlanCatalog, customerId: string, now = new Date()): Promise<Intent[]> {
   return db.transaction(async (tx) => {
     await store.lockCustomer(tx, customerId);
-    return refold(tx, customerId, null, catalog, now, `recheck:${now.toISOString()}`);
+    return (await refold(tx, customerId, null, catalog, now, `recheck:${now.toISOString()}`)).intents;
   });
+}
+
+export interface Rederived {
+  /** The record as it was before. */
+  held: store.HeldState;
+  intents: Intent[];
+}
+
+/**
+ * Re-derives a customer's record inside the caller's transaction, after an admin changed what
+ * it derives from (an override, a link, a merge); the caller holds the customer's lock. The
+ * customer's pending events (those a link adopted) are applied by it.
+ */
+export async function rederiveRecord(tx: Session, catalog: PlanCatalog, customerId: string, now: Date, correlationId: string): Promise<Rederived> {
+  return refold(tx, customerId, null, catalog, now, correlationId, now);
 }
 
 /**
  * Links the event's external ids to the customer, then adopts the events that were waiting
  * for any of the customer's ids, linking theirs in turn (a payment that named an invoice
  * names the charge a later dispute will name). Their dead apply jobs count as done: the fold
- * that follows applies them.
+ * that follows applies them. Returns the adopted events' ledger ids.
  */
-async function linkAndAdopt(tx: Session, customerId: string, refs: ExternalId[]) {
+export async function linkAndAdopt(tx: Session, customerId: string, refs: ExternalId[]): Promise<string[]> {
+  const adoptedIds: string[] = [];
   let newRefs = refs;
   for (;;) {
     const adopted = await store.linkExternalIds(tx, customerId, newRefs);
-    if (adopted.length === 0) return;
+    if (adopted.length === 0) return adoptedIds;
+    adoptedIds.push(...adopted.map((event) => event.ledgerId));
     await settleAdoptedApplyJobs(
       tx,
       adopted.map((event) => event.ledgerId),
@@ -87,23 +106,56 @@ async function linkAndAdopt(tx: Session, customerId: string, refs: ExternalId[])
   }
 }
 
-/** Folds the customer's history and writes what it implies; `ledgerId` is the event being applied, if any. */
-async function refold(tx: Session, customerId: string, ledgerId: string | null, catalog: PlanCatalog, now: Date, correlationId: string): Promise<Intent[]> {
+/**
+ * Gives a customer the events no customer holds that name `email` (the address an admin just
+ * linked to them), with their external ids and the events waiting for those; returns their
+ * ledger ids. The fold that follows applies them.
+ */
+export async function adoptEventsNaming(tx: Session, customerId: string, email: string): Promise<string[]> {
+  const named = (await store.unclaimedEventsMentioning(tx, email)).flatMap((stored) => {
+    const normalized = normalizeEvent(stored.provider, stored.payload);
+    return normalized.ok && emailOf(normalized.event) === email ? [{ ledgerId: stored.ledgerId, refs: refsOf(normalized.event) }] : [];
+  });
+  const ledgerIds = named.map((event) => event.ledgerId);
+  await store.adoptEvents(tx, customerId, ledgerIds);
+  await settleAdoptedApplyJobs(tx, ledgerIds, customerId);
+  const waiting = await linkAndAdopt(tx, customerId, named.flatMap((event) => event.refs));
+  return [...ledgerIds, ...waiting];
+}
+
+/**
+ * Folds the customer's history and writes what it implies; `ledgerId` is the event being
+ * applied, if any; `appliedAt` marks the customer's pending events applied (null: a recheck).
+ */
+async function refold(
+  tx: Session,
+  customerId: string,
+  ledgerId: string | null,
+  catalog: PlanCatalog,
+  now: Date,
+  correlationId: string,
+  appliedAt: Date | null = ledgerId === null ? null : now,
+): Promise<Rederived> {
   const held = await store.readHeldState(tx, customerId, ledgerId);
+  if (ledgerId !== null && held.mergedIntoId !== null) {
+    // An admin merged the record while this event waited for its lock: start again, and the
+    // event resolves to the record it was merged into.
+    throw new JobFailure(`customer ${customerId} was merged into ${held.mergedIntoId} meanwhile`, { next: "retry", retryAfterMs: 0, expected: true });
+  }
   const history: CanonicalEvent[] = [];
   for (const stored of held.history) {
     const normalized = normalizeEvent(stored.provider, stored.payload);
     if (normalized.ok) history.push(normalized.event);
   }
   const facts = foldEvents(history, catalog);
-  const desired = deriveDesired(facts, catalog, now);
+  const desired = deriveDesired(facts, catalog, now, overridesOf(held));
   const intents = planIntents(held, desired);
   await store.writeRecordChanges(tx, {
     customerId,
     changes: planRecordChanges(held, desired, facts, intents),
     jobs: jobsFor(customerId, intents, desired),
     correlationId,
-    appliedAt: ledgerId === null ? null : now,
+    appliedAt,
   });
   if (history.some((event) => event.kind === "customer_updated") && facts.email && facts.email !== held.customer.email) {
     const change = await store.changeCustomerEmail(tx, customerId, facts.email);
@@ -112,7 +164,7 @@ async function refold(tx: Session, customerId: string, ledgerId: string | null, 
     }
   }
   await openUnpaidTickets(tx, customerId, desired);
-  return intents;
+  return { held, intents };
 }
 
 /** The jobs of a fold: one per intent, and the re-check when time alone will next change the record. */

@@ -31,7 +31,7 @@ export const ticketReference = (ticketId: string) => `T-${ticketId.replace(/-/g,
 // The customer and the four parts of the view in one round trip; times as epoch milliseconds
 // (the columns hold UTC), rows already filtered and in the order the view lists them.
 const VIEW_SQL = `
-WITH customer AS (SELECT (SELECT id FROM "Customer" WHERE email = $1 OR id = $2) AS id)
+WITH customer AS (SELECT identified_customer($1, $2) AS id)
 SELECT
   customer.id AS "customerId",
   (SELECT COALESCE(json_agg(json_build_object(

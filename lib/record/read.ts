@@ -1,5 +1,5 @@
 import type * as Db from "../generated/prisma/enums";
-import type { Database } from "../db";
+import type { Database, Session } from "../db";
 import { normalizeEmail } from "../lifecycle/events";
 
 // The canonical record read model: every system's state for one customer, side by side.
@@ -9,18 +9,49 @@ export type CustomerRecord = NonNullable<Awaited<ReturnType<typeof getCustomerRe
 
 /**
  * A customer is named by a verified identity: a normalized email, or a record id. These are the
- * two query parameters a lookup by identity takes (`email = $a OR id = $b`); the one that does
- * not apply is null and matches nothing.
+ * two arguments of the `identified_customer(email, id)` SQL function (see the migrations); the
+ * one that does not apply is null and matches nothing.
  */
 export function identityParams(emailOrId: string): [email: string | null, id: string | null] {
   return emailOrId.includes("@") ? [normalizeEmail(emailOrId), null] : [null, emailOrId];
 }
 
+/** The customer an identity names: by their own address or id, or an address an admin linked to them; a merged record stands for the one it went into. */
 export async function findCustomerId(db: Database, emailOrId: string): Promise<string | null> {
-  const [row] = await db.sql<{ id: string | null }>(`SELECT (SELECT id FROM "Customer" WHERE email = $1 OR id = $2) AS id`, identityParams(emailOrId), {
+  const [row] = await db.sql<{ id: string | null }>(`SELECT identified_customer($1, $2) AS id`, identityParams(emailOrId), {
     prepare: "customer_id_by_identity",
   });
   return row?.id ?? null;
+}
+
+// The record's version, for an admin form to say which record it was filled in from: a digest
+// of what an admin decides on, the facts (entitlements with their latest event, journeys, the
+// email and its status, the Stripe ids and linked addresses, whether it was merged) and the
+// decisions (overrides, and the version of each grant and tag row, which moves with every change
+// of intent but not as the jobs that carry one out progress). $1 is the customer id.
+const VERSION_SQL = `md5(concat(
+  (SELECT concat(email, '|', "emailStatus", '|', "mergedIntoId") FROM "Customer" WHERE id = $1),
+  '#r', (SELECT string_agg("externalId", ',' ORDER BY "externalId") FROM "ExternalRef" WHERE "customerId" = $1 AND provider = 'stripe'),
+  '#a', (SELECT string_agg(email, ',' ORDER BY email) FROM "EmailAlias" WHERE "customerId" = $1),
+  '#e', (SELECT string_agg(concat("sourceId", ':', "planKey", ':', status, ':', "accessUntil", ':', "graceUntil", ':', "cancelAtPeriodEnd", ':', "lastEventAt"), ','
+           ORDER BY "sourceId") FROM "Entitlement" WHERE "customerId" = $1),
+  '#j', (SELECT string_agg(concat(id, ':', "endedAt"), ',' ORDER BY id) FROM "Journey" WHERE "customerId" = $1),
+  '#o', (SELECT string_agg(concat(scope, ':', "targetId", ':', effect), ',' ORDER BY scope, "targetId") FROM "Override" WHERE "customerId" = $1),
+  '#g', (SELECT string_agg(concat("accessGroupId", ':', version), ',' ORDER BY "accessGroupId") FROM "AccessGrant" WHERE "customerId" = $1),
+  '#t', (SELECT string_agg(concat("tagId", ':', version), ',' ORDER BY "tagId") FROM "EmailTagState" WHERE "customerId" = $1)))`;
+
+export interface RecordSubject {
+  version: string;
+  mergedIntoId: string | null;
+}
+
+/** Whether the customer exists, whether they were merged, and their record's version (null: no such customer). */
+export async function readRecordSubject(session: Session, customerId: string): Promise<RecordSubject | null> {
+  const [row] = await session.sql<RecordSubject & Record<string, unknown>>(
+    `SELECT "mergedIntoId", ${VERSION_SQL} AS version FROM "Customer" WHERE id = $1`,
+    [customerId],
+  );
+  return row ?? null;
 }
 
 // The customer and every part of their record in one round trip. The customer's own times are
@@ -29,6 +60,13 @@ export async function findCustomerId(db: Database, emailOrId: string): Promise<s
 const RECORD_SQL = `
 SELECT
   customer.id, customer.email, customer.name, customer."emailStatus"::text AS "emailStatus", customer."createdAt", customer."updatedAt",
+  customer."mergedIntoId", ${VERSION_SQL} AS version,
+  -- addresses an admin linked to the customer
+  (SELECT COALESCE(json_agg(email ORDER BY "createdAt", email), '[]') FROM "EmailAlias" WHERE "customerId" = customer.id) AS aliases,
+  -- an admin's standing decisions, latest first
+  (SELECT COALESCE(json_agg(json_build_object(
+      'scope', scope, 'targetId', "targetId", 'effect', effect, 'reason', reason, 'actor', actor, 'at', ${epochMs('"createdAt"')}) ORDER BY "createdAt" DESC), '[]')
+     FROM "Override" WHERE "customerId" = customer.id) AS overrides,
   -- the provider ids linked to the customer, oldest first
   (SELECT COALESCE(json_agg(json_build_object('provider', provider, 'externalId', "externalId") ORDER BY "createdAt"), '[]')
      FROM "ExternalRef" WHERE "customerId" = customer.id) AS "externalRefs",
@@ -69,7 +107,7 @@ function epochMs(column: string) {
 
 const dateOrNull = (epochMs: number | null) => (epochMs === null ? null : new Date(epochMs));
 
-export async function getCustomerRecord(db: Database, customerId: string) {
+export async function getCustomerRecord(db: Session, customerId: string) {
   type Row = {
     id: string;
     email: string;
@@ -77,6 +115,10 @@ export async function getCustomerRecord(db: Database, customerId: string) {
     emailStatus: Db.EmailStatus;
     createdAt: Date;
     updatedAt: Date;
+    mergedIntoId: string | null;
+    version: string;
+    aliases: string[];
+    overrides: Array<{ scope: Db.OverrideScope; targetId: number; effect: Db.OverrideEffect; reason: string; actor: string; at: number }>;
     externalRefs: Array<{ provider: Db.Provider; externalId: string }>;
     entitlements: Array<{
       planKey: string;
@@ -114,7 +156,12 @@ export async function getCustomerRecord(db: Database, customerId: string) {
       emailStatus: row.emailStatus,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
+      mergedIntoId: row.mergedIntoId,
     },
+    /** The record's version: send it back as an override's `expectedVersion` to refuse acting on a stale view. */
+    version: row.version,
+    aliases: row.aliases,
+    overrides: row.overrides.map((override) => ({ ...override, at: new Date(override.at) })),
     externalRefs: row.externalRefs.map((ref) => ({ provider: ref.provider, externalId: ref.externalId })),
     entitlements: row.entitlements.map((entitlement) => ({
       plan: entitlement.planKey,

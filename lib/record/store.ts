@@ -2,8 +2,9 @@ import type * as Db from "../generated/prisma/enums";
 import type { Database, Session } from "../db";
 import type { HeldRecord, RecordChanges } from "../lifecycle/changes";
 import type { HeldGrant } from "../lifecycle/intents";
+import type { HeldOverride } from "../lifecycle/overrides";
 import type { ExternalId } from "../lifecycle/refs";
-import type { AccessState, EmailStatus, EntitlementStatus, JourneyKind, Provider, TagState } from "../lifecycle/states";
+import type { AccessState, EmailStatus, EntitlementStatus, JourneyKind, OverrideEffect, OverrideScope, Provider, TagState } from "../lifecycle/states";
 import type { JobKind, JobRow } from "../jobs/kinds";
 
 // The record's store: the only writer of Customer, ExternalRef, Entitlement, AccessGrant,
@@ -21,7 +22,9 @@ export type VocabulariesMatch = Assert<
     Same<Db.TagState, TagState> &
     Same<Db.EmailStatus, EmailStatus> &
     Same<Db.EntitlementStatus, EntitlementStatus> &
-    Same<Db.JourneyKind, JourneyKind>
+    Same<Db.JourneyKind, JourneyKind> &
+    Same<Db.OverrideScope, OverrideScope> &
+    Same<Db.OverrideEffect, OverrideEffect>
 >;
 
 /** The advisory lock key that serialises all work on one customer's record. */
@@ -80,18 +83,48 @@ export async function markEventFailed(db: Database, ledgerId: string, error: str
   ]);
 }
 
+// Locks the ledger row and marks it pending again (a failed or ignored event rejoins the
+// customer's history the fold reads), unless it is pending already; returns what it was.
+const MARK_FOR_REPLAY_SQL = `
+WITH target AS (
+  SELECT id, outcome::text AS outcome, error, "processedAt", "customerId" FROM "WebhookEvent" WHERE id = $1 FOR UPDATE),
+marked AS (
+  UPDATE "WebhookEvent" e SET outcome = 'pending', error = NULL, "processedAt" = NULL
+    FROM target WHERE e.id = target.id AND target.outcome <> 'pending' RETURNING e.id)
+SELECT target.outcome, target.error, target."processedAt", target."customerId", EXISTS (SELECT 1 FROM marked) AS marked FROM target`;
+
+export interface EventBeforeReplay {
+  outcome: "pending" | "applied" | "ignored" | "failed";
+  error: string | null;
+  processedAt: Date | null;
+  customerId: string | null;
+  /** False when it was pending already (its apply job has not finished). */
+  marked: boolean;
+}
+
+/** An admin's replay of a stored event: back to pending, so the next apply folds it again. Null: no such event. */
+export async function markEventForReplay(tx: Session, ledgerId: string): Promise<EventBeforeReplay | null> {
+  const [row] = await tx.sql<EventBeforeReplay & Record<string, unknown>>(MARK_FOR_REPLAY_SQL, [ledgerId]);
+  return row ?? null;
+}
+
 // ---- resolving and linking customers ----
 
 // Who the event is about: the customer that adopted it already, else the holder of one of its
-// external ids, else of its email; a Stripe event naming nobody known creates its customer.
-// The customer's own lock (customerLockKey) is taken last, so every later statement runs under it.
+// external ids, else of its email (a customer's own, or one an admin linked to them); a record
+// merged into another stands for that one. A Stripe event naming nobody known creates its
+// customer. The customer's own lock (customerLockKey) is taken last, so every later statement
+// runs under it.
 const RESOLVE_SQL = `
-WITH found AS (
+WITH named AS (
   SELECT COALESCE(
     (SELECT "customerId" FROM "WebhookEvent" WHERE id = $1),
     (SELECT ref."customerId" FROM unnest($2::text[], $3::text[]) AS wanted(provider, external_id)
        JOIN "ExternalRef" ref ON ref.provider = wanted.provider::"Provider" AND ref."externalId" = wanted.external_id LIMIT 1),
-    (SELECT id FROM "Customer" WHERE email = $4)) AS id
+    (SELECT id FROM "Customer" WHERE email = $4),
+    (SELECT "customerId" FROM "EmailAlias" WHERE email = $4)) AS id
+), found AS (
+  SELECT COALESCE(customer."mergedIntoId", customer.id) AS id FROM "Customer" customer WHERE customer.id = (SELECT id FROM named)
 ), created AS (
   INSERT INTO "Customer" (id, email, name, "updatedAt")
   SELECT gen_random_uuid(), $4, $5, now() WHERE $6::boolean AND $4::text IS NOT NULL AND (SELECT id FROM found) IS NULL
@@ -172,7 +205,7 @@ WITH joined AS (UPDATE "WebhookEvent" SET "customerId" = $1 WHERE id = $2)
 SELECT
   (SELECT COALESCE(json_agg(json_build_object('provider', provider, 'payload', payload)), '[]') FROM "WebhookEvent"
     WHERE ("customerId" = $1 OR id = $2) AND outcome IN ('applied', 'pending')) AS history,
-  (SELECT json_build_object('email', email, 'emailStatus', "emailStatus") FROM "Customer" WHERE id = $1) AS customer,
+  (SELECT json_build_object('email', email, 'emailStatus', "emailStatus", 'mergedIntoId', "mergedIntoId") FROM "Customer" WHERE id = $1) AS customer,
   (SELECT COALESCE(json_agg(json_build_object(
       'sourceId', "sourceId", 'planKey', "planKey", 'status', status, 'cancelAtPeriodEnd', "cancelAtPeriodEnd",
       'lastPaymentStatus', "lastPaymentStatus", 'accessUntil', ${epochMs('"accessUntil"')}, 'graceUntil', ${epochMs('"graceUntil"')},
@@ -183,7 +216,9 @@ SELECT
   (SELECT COALESCE(json_agg(json_build_object('accessGroupId', "accessGroupId", 'state', state, 'version', version)), '[]')
      FROM "AccessGrant" WHERE "customerId" = $1) AS grants,
   (SELECT COALESCE(json_agg(json_build_object('tagId', "tagId", 'state', state, 'version', version)), '[]')
-     FROM "EmailTagState" WHERE "customerId" = $1) AS tags`;
+     FROM "EmailTagState" WHERE "customerId" = $1) AS tags,
+  (SELECT COALESCE(json_agg(json_build_object('scope', scope, 'targetId', "targetId", 'effect', effect)), '[]')
+     FROM "Override" WHERE "customerId" = $1) AS overrides`;
 
 /** Exact for millisecond timestamps whatever type EXTRACT returns (numeric, or float8 before PostgreSQL 14). */
 function epochMs(column: string) {
@@ -193,15 +228,19 @@ function epochMs(column: string) {
 export interface HeldState extends HeldRecord {
   /** The customer's events as stored (the event being applied included), for the fold. */
   history: Array<{ provider: Provider; payload: unknown }>;
+  /** An admin's standing decisions on the customer's access groups and tags. */
+  overrides: HeldOverride[];
+  /** Set once an admin merged this record into another. */
+  mergedIntoId: string | null;
 }
 
 /** The customer's history and record; `ledgerId` (the event being applied) joins the customer first. */
 export async function readHeldState(tx: Session, customerId: string, ledgerId: string | null): Promise<HeldState> {
-  const [row] = await tx.sql<Omit<HeldState, "customer"> & { customer: HeldState["customer"] | null }>(READ_SQL, [customerId, ledgerId], {
-    prepare: "record_read",
-  });
+  type Read = Omit<HeldState, "customer" | "mergedIntoId"> & { customer: (HeldState["customer"] & { mergedIntoId: string | null }) | null };
+  const [row] = await tx.sql<Read>(READ_SQL, [customerId, ledgerId], { prepare: "record_read" });
   if (!row?.customer) throw new Error(`customer ${customerId} not found`);
-  return { ...row, customer: row.customer };
+  const { mergedIntoId, ...customer } = row.customer;
+  return { ...row, customer, mergedIntoId };
 }
 
 // Every write of one fold in one statement: entitlements and their audit entries, journeys,
@@ -273,7 +312,8 @@ export type EmailChange = { result: "changed"; kitSubscriberId: number | null } 
 
 /**
  * Moves the customer to the email Stripe now holds, with its audit entry; when another record
- * holds that address already, both stay untouched for a person to look at (audited too).
+ * holds that address already (as its own or a linked one), both stay untouched for a person to
+ * look at (audited too).
  */
 export async function changeCustomerEmail(tx: Session, customerId: string, newEmail: string): Promise<EmailChange> {
   const audit = (action: string, reason: string) =>
@@ -282,7 +322,10 @@ export async function changeCustomerEmail(tx: Session, customerId: string, newEm
       customerId,
       reason,
     ]);
-  const [holder] = await tx.sql<{ id: string }>(`SELECT id FROM "Customer" WHERE email = $1`, [newEmail]);
+  const [holder] = await tx.sql<{ id: string }>(
+    `SELECT id FROM "Customer" WHERE email = $1 UNION ALL SELECT "customerId" FROM "EmailAlias" WHERE email = $1 AND "customerId" <> $2`,
+    [newEmail, customerId],
+  );
   if (holder) {
     await audit("customer.email_conflict", "new Stripe email belongs to another customer record");
     return { result: "conflict" };
@@ -407,23 +450,27 @@ export async function customerEmail(db: Database, customerId: string): Promise<s
 
 export interface ResendState {
   hasActiveMembership: boolean;
-  grants: Array<HeldGrant & { id: string }>;
-  /** A resend was audited after this time. */
+  grants: Array<HeldGrant & { id: string; lastError: string | null }>;
+  /** A resend (the customer's or an admin's) was audited after this time. */
   resentRecently: boolean;
   /** Circle grants queued or running. */
   grantsInFlight: number;
 }
+
+/** The audit actions of an invite resend: the customer's (through the chat) and an admin's. */
+export const RESEND_ACTIONS = ["access.resend", "override.resendInvite"];
 
 /** What decides a resend, in one statement (under the customer's lock). */
 export async function readResendState(tx: Session, customerId: string, resentSince: Date): Promise<ResendState> {
   const [row] = await tx.sql<ResendState & Record<string, unknown>>(
     `SELECT
        EXISTS (SELECT 1 FROM "Entitlement" WHERE "customerId" = $1 AND status IN ('active', 'trialing')) AS "hasActiveMembership",
-       (SELECT COALESCE(json_agg(json_build_object('id', id, 'accessGroupId', "accessGroupId", 'state', state, 'version', version) ORDER BY "accessGroupId"), '[]')
+       (SELECT COALESCE(json_agg(json_build_object('id', id, 'accessGroupId', "accessGroupId", 'state', state, 'version', version, 'lastError', "lastError")
+                 ORDER BY "accessGroupId"), '[]')
           FROM "AccessGrant" WHERE "customerId" = $1) AS grants,
-       EXISTS (SELECT 1 FROM "AuditLog" WHERE "customerId" = $1 AND action = 'access.resend' AND "createdAt" > $2::timestamp) AS "resentRecently",
+       EXISTS (SELECT 1 FROM "AuditLog" WHERE "customerId" = $1 AND action = ANY($4::text[]) AND "createdAt" > $2::timestamp) AS "resentRecently",
        (SELECT count(*)::int FROM "Job" WHERE "customerId" = $1 AND kind = $3 AND status IN ('queued', 'running')) AS "grantsInFlight"`,
-    [customerId, resentSince.toISOString(), "circle.grant" satisfies JobKind],
+    [customerId, resentSince.toISOString(), "circle.grant" satisfies JobKind, RESEND_ACTIONS],
   );
   if (!row) throw new Error(`customer ${customerId} not found`);
   return row;
@@ -431,9 +478,16 @@ export async function readResendState(tx: Session, customerId: string, resentSin
 
 /**
  * Moves the given grant rows to their next version, pending again, with the jobs that carry
- * the new versions out and the customer's audit entry, in one statement.
+ * the new versions out and, for a customer's own request (`customerReason`), their audit entry,
+ * in one statement. (An admin's resend is audited by the override that makes it.)
  */
-export async function requeueGrants(tx: Session, customerId: string, grants: Array<{ id: string; version: number }>, jobs: JobRow[], reason: string): Promise<void> {
+export async function requeueGrants(
+  tx: Session,
+  customerId: string,
+  grants: Array<{ id: string; version: number }>,
+  jobs: JobRow[],
+  customerReason: string | null,
+): Promise<void> {
   await tx.sql(
     `WITH bumped AS (
        UPDATE "AccessGrant" grant_row SET state = 'pending', version = wanted.version, "lastError" = NULL, "updatedAt" = now()
@@ -441,8 +495,160 @@ export async function requeueGrants(tx: Session, customerId: string, grants: Arr
         WHERE grant_row.id = wanted.id AND grant_row."customerId" = $1),
      jobs AS (SELECT enqueue_jobs($3::jsonb) AS enqueued),
      audited AS (
-       INSERT INTO "AuditLog" (id, actor, action, "customerId", reason) VALUES (gen_random_uuid(), 'customer', 'access.resend', $1, $4))
+       INSERT INTO "AuditLog" (id, actor, action, "customerId", reason)
+       SELECT gen_random_uuid(), 'customer', 'access.resend', $1, $4 WHERE $4::text IS NOT NULL)
      SELECT (SELECT enqueued FROM jobs) AS enqueued`,
-    [customerId, JSON.stringify(grants), JSON.stringify(jobs), reason],
+    [customerId, JSON.stringify(grants), JSON.stringify(jobs), customerReason],
   );
+}
+
+// ---- an admin's overrides, links and merges (lib/admin/overrides.ts, under the customer's lock) ----
+
+export interface OverrideDecision extends HeldOverride {
+  customerId: string;
+  reason: string;
+  actor: string;
+}
+
+/** Records an admin's decision on one access group or tag (the latest per target is the one held); returns the effect it replaced. */
+export async function setOverride(tx: Session, decision: OverrideDecision): Promise<OverrideEffect | null> {
+  const [row] = await tx.sql<{ previous: OverrideEffect | null }>(
+    `WITH previous AS (
+       SELECT effect::text AS effect FROM "Override" WHERE "customerId" = $1 AND scope = $2::"OverrideScope" AND "targetId" = $3),
+     written AS (
+       INSERT INTO "Override" (id, "customerId", scope, "targetId", effect, reason, actor)
+       VALUES (gen_random_uuid(), $1, $2::"OverrideScope", $3, $4::"OverrideEffect", $5, $6)
+       ON CONFLICT ("customerId", scope, "targetId") DO UPDATE
+         SET effect = EXCLUDED.effect, reason = EXCLUDED.reason, actor = EXCLUDED.actor, "createdAt" = now()
+       RETURNING id)
+     SELECT (SELECT effect FROM previous) AS previous, (SELECT count(*)::int FROM written) AS written`,
+    [decision.customerId, decision.scope, decision.targetId, decision.effect, decision.reason, decision.actor],
+  );
+  return row?.previous ?? null;
+}
+
+export interface JourneyEnd {
+  kind: JourneyKind;
+  key: string;
+  /** When it had ended before this call (null: it was open). */
+  endedBefore: Date | null;
+  /** Whether this call ended it. */
+  ended: boolean;
+}
+
+/** Ends one of the customer's journeys at `at` unless it has ended already; null when the customer has no such journey. */
+export async function endJourney(tx: Session, customerId: string, journeyId: string, at: Date): Promise<JourneyEnd | null> {
+  const [row] = await tx.sql<JourneyEnd & Record<string, unknown>>(
+    `WITH target AS (SELECT id, kind::text AS kind, key, "endedAt" FROM "Journey" WHERE id = $2 AND "customerId" = $1),
+     ended AS (UPDATE "Journey" SET "endedAt" = $3::timestamp WHERE id = (SELECT id FROM target) AND "endedAt" IS NULL RETURNING id)
+     SELECT kind, key, "endedAt" AS "endedBefore", EXISTS (SELECT 1 FROM ended) AS ended FROM target`,
+    [customerId, journeyId, at.toISOString()],
+  );
+  return row ?? null;
+}
+
+export interface EmailHolder {
+  customerId: string;
+  /** The customer's own address, or one linked to them. */
+  as: "primary" | "alias";
+  mergedIntoId: string | null;
+}
+
+/** Every record that holds an address, as its own or as a linked one. */
+export async function emailHolders(session: Session, email: string): Promise<EmailHolder[]> {
+  return session.sql<EmailHolder & Record<string, unknown>>(
+    `SELECT id AS "customerId", 'primary' AS "as", "mergedIntoId" FROM "Customer" WHERE email = $1
+     UNION ALL
+     SELECT "customerId", 'alias' AS "as", NULL AS "mergedIntoId" FROM "EmailAlias" WHERE email = $1`,
+    [email],
+  );
+}
+
+/** Links a second address to a customer: events naming it resolve to them. */
+export async function addEmailAlias(tx: Session, customerId: string, email: string): Promise<void> {
+  await tx.sql(`INSERT INTO "EmailAlias" (email, "customerId") VALUES ($1, $2) RETURNING email`, [email, customerId]);
+}
+
+/** The customer an external id is linked to, if any. */
+export async function externalIdHolder(session: Session, ref: ExternalId): Promise<string | null> {
+  const [row] = await session.sql<{ customerId: string }>(`SELECT "customerId" FROM "ExternalRef" WHERE provider = $1::"Provider" AND "externalId" = $2`, [
+    ref.provider,
+    ref.externalId,
+  ]);
+  return row?.customerId ?? null;
+}
+
+export interface UnclaimedEvent {
+  ledgerId: string;
+  provider: Provider;
+  payload: unknown;
+}
+
+/**
+ * Events no customer holds (waiting for one, or set aside because nobody was a customer) whose
+ * stored payload mentions `email` anywhere: candidates the caller checks with the normalizer.
+ */
+export async function unclaimedEventsMentioning(tx: Session, email: string): Promise<UnclaimedEvent[]> {
+  return tx.sql<UnclaimedEvent & Record<string, unknown>>(
+    `SELECT id AS "ledgerId", provider::text AS provider, payload FROM "WebhookEvent"
+      WHERE "customerId" IS NULL AND outcome IN ('pending', 'ignored') AND strpos(lower(payload::text), $1) > 0
+      ORDER BY "providerCreatedAt"`,
+    [email],
+  );
+}
+
+/** Gives unclaimed events to a customer, pending again: the fold that follows applies them. */
+export async function adoptEvents(tx: Session, customerId: string, ledgerIds: string[]): Promise<void> {
+  if (ledgerIds.length === 0) return;
+  await tx.sql(
+    `UPDATE "WebhookEvent" SET "customerId" = $1, "awaitingRefs" = '{}', outcome = 'pending', error = NULL, "processedAt" = NULL
+      WHERE id = ANY($2::text[]) AND "customerId" IS NULL RETURNING id`,
+    [customerId, ledgerIds],
+  );
+}
+
+export interface MergeMoves {
+  events: number;
+  stripeIds: string[];
+  entitlements: number;
+  journeys: number;
+  /** Addresses that now resolve to the kept record: the merged record's own and its linked ones. */
+  emails: string[];
+  /** The merged record's own overrides, dropped with it (its access and tags are taken away). */
+  droppedOverrides: HeldOverride[];
+}
+
+// Moves one record into another in one statement: its history (events), its Stripe ids, the
+// entitlements and journeys the history derives, its tickets and conversations, its addresses
+// (its own becomes a linked one); its overrides are dropped, and it (and any record merged into
+// it before) now stands for the kept one. Its Circle and Kit ids, grants and tags stay: they name
+// the accounts its own address holds there, which the re-derive that follows takes away.
+const MERGE_SQL = `
+WITH events AS (UPDATE "WebhookEvent" SET "customerId" = $2 WHERE "customerId" = $1 RETURNING id),
+refs AS (UPDATE "ExternalRef" SET "customerId" = $2 WHERE "customerId" = $1 AND provider = 'stripe' RETURNING "externalId"),
+entitlements AS (UPDATE "Entitlement" SET "customerId" = $2, "updatedAt" = now() WHERE "customerId" = $1 RETURNING id),
+journeys AS (UPDATE "Journey" SET "customerId" = $2 WHERE "customerId" = $1 RETURNING id),
+moved_aliases AS (UPDATE "EmailAlias" SET "customerId" = $2 WHERE "customerId" = $1 RETURNING email),
+own_alias AS (
+  INSERT INTO "EmailAlias" (email, "customerId") SELECT email, $2 FROM "Customer" WHERE id = $1
+  ON CONFLICT (email) DO NOTHING RETURNING email),
+dropped AS (DELETE FROM "Override" WHERE "customerId" = $1 RETURNING scope::text AS scope, "targetId", effect::text AS effect),
+merged AS (UPDATE "Customer" SET "mergedIntoId" = $2, "updatedAt" = now() WHERE id = $1 RETURNING id),
+earlier AS (UPDATE "Customer" SET "mergedIntoId" = $2, "updatedAt" = now() WHERE "mergedIntoId" = $1 RETURNING id)
+SELECT
+  (SELECT count(*)::int FROM events) AS events,
+  (SELECT COALESCE(array_agg("externalId" ORDER BY "externalId"), '{}') FROM refs) AS "stripeIds",
+  (SELECT count(*)::int FROM entitlements) AS entitlements,
+  (SELECT count(*)::int FROM journeys) AS journeys,
+  (SELECT COALESCE(array_agg(email ORDER BY email), '{}') FROM (SELECT email FROM own_alias UNION ALL SELECT email FROM moved_aliases) AS emails) AS emails,
+  (SELECT COALESCE(json_agg(json_build_object('scope', scope, 'targetId', "targetId", 'effect', effect) ORDER BY scope, "targetId"), '[]') FROM dropped)
+    AS "droppedOverrides",
+  (SELECT count(*)::int FROM merged) + (SELECT count(*)::int FROM earlier) AS merged`;
+
+/** Merges record `fromId` into `intoId` (both locked by the caller); see MERGE_SQL. */
+export async function mergeInto(tx: Session, fromId: string, intoId: string): Promise<MergeMoves> {
+  const [row] = await tx.sql<MergeMoves & { merged: number } & Record<string, unknown>>(MERGE_SQL, [fromId, intoId]);
+  if (!row || row.merged === 0) throw new Error(`customer ${fromId} not merged`);
+  const { events, stripeIds, entitlements, journeys, emails, droppedOverrides } = row;
+  return { events, stripeIds, entitlements, journeys, emails, droppedOverrides };
 }

@@ -35,6 +35,7 @@ beforeAll(async () => {
   for (const id of [4001, 4002, 4003, 4004, 4005, 4006, 4010, 4011, 5001]) kit.addTag(`tag ${id}`, id);
   const env = {
     APP_MODE: "production",
+    SESSION_SECRET: "e2e-session-secret-of-at-least-32-characters",
     DATABASE_URL: testDb.url!,
     STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
     KIT_WEBHOOK_SECRET: KIT_SECRET,

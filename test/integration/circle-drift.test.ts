@@ -26,6 +26,7 @@ async function drift(query = "", token: string | null = ADMIN_TOKEN) {
   return circleDrift(new Request(`http://test/api/admin/drift/circle${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }), {
     env: parseEnv({ ADMIN_TOKEN, APP_MODE: "demo" }),
     db: stack.db,
+    sessionSecret: "session-secret-for-the-drift-test-0123456789",
     catalog: stack.catalog,
     circle: createCircleClient({ baseUrl: url, token: FAKE_CIRCLE_TOKEN, timeoutMs: 2_000, pageSize: 2 }),
   });

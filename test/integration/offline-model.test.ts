@@ -1,5 +1,6 @@
 import { generateText, stepCountIs, type ModelMessage } from "ai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { performTicketAction } from "../../lib/admin/tickets-api";
 import { createOfflineModel } from "../../lib/chat/offline-model";
 import { createTools } from "../../tools";
 import { startStack, type Stack } from "../../lib/sandbox/stack";
@@ -57,14 +58,26 @@ describe("offline model", () => {
     expect(jobs[0]!.n).toBe(1);
   });
 
-  it("escalates a failed side effect without being asked", async () => {
+  it("reports the access ticket a failed side effect opened instead of opening another", async () => {
     stack.circle.fail({ status: 500, times: 1_000 });
     const p = await purchase();
     const answer = await ask(p.email, "I can't log in");
+    expect(answer.toolNames).toEqual(["getEntitlement"]);
+    expect(answer.text).toMatch(/already has this in hand\. Your ticket T-[0-9A-F]{8} about community access/);
+    const tickets = await stack.db.sql<{ category: string; source: string }>(`SELECT category, source::text AS source FROM "Ticket"`);
+    expect(tickets).toEqual([{ category: "access", source: "system" }]);
+  });
+
+  it("escalates a failed side effect without being asked when no ticket is open for it", async () => {
+    stack.circle.fail({ status: 500, times: 1_000 });
+    const p = await purchase();
+    const [ticket] = await stack.db.sql<{ id: string }>(`SELECT id FROM "Ticket"`);
+    expect(await performTicketAction(stack.db, ticket!.id, { kind: "resolve", note: "Asked Circle to look into it" }, { kind: "token" })).toMatchObject({ ok: true });
+    const answer = await ask(p.email, "I can't log in");
     expect(answer.toolNames).toEqual(["getEntitlement", "openBillingTicket"]);
-    expect(answer.text).toMatch(/your ticket is T-[0-9A-F]{8}/);
-    const [ticket] = await stack.db.sql<{ category: string }>(`SELECT category FROM "Ticket"`);
-    expect(ticket!.category).toBe("access");
+    expect(answer.text).toMatch(/reopened your earlier ticket for this \(T-[0-9A-F]{8}\)/);
+    const tickets = await stack.db.sql<{ category: string; status: string }>(`SELECT category, status::text AS status FROM "Ticket"`);
+    expect(tickets).toEqual([{ category: "access", status: "open" }]);
   });
 
   it("never promises a refund: it opens a refund ticket", async () => {

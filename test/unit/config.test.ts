@@ -10,6 +10,7 @@ const secrets = {
   KIT_API_KEY: "kit_key",
   CHAT_IDENTITY_SECRET: "chat_secret",
   ADMIN_TOKEN: "a".repeat(24),
+  SESSION_SECRET: "s".repeat(32),
   REDIS_URL: "redis://cache.internal:6379",
 };
 
@@ -88,7 +89,7 @@ describe("parseEnv: production requires its secrets", () => {
     for (const key of REQUIRED) expect(error.message).toContain(`  ${key}: is required in production`);
   });
 
-  it("DATABASE_URL alone switches to production and lists the six missing secrets", () => {
+  it("DATABASE_URL alone switches to production and lists the seven missing secrets and the store", () => {
     const error = configError({ DATABASE_URL: DB });
     const missing = [...error.message.matchAll(/^ {2}(\w+): is required in production$/gm)].map((match) => match[1]);
     expect(missing).toEqual(Object.keys(secrets));
@@ -114,6 +115,16 @@ describe("parseEnv: production requires its secrets", () => {
     else expect(configError(source).message).toContain("ADMIN_TOKEN: must be at least 24 characters in production");
   });
 
+  it.each([
+    ["31 characters", "s".repeat(31), false],
+    ["32 characters", "s".repeat(32), true],
+    ["31 characters padded to 35", `  ${"s".repeat(31)}  `, false],
+  ])("SESSION_SECRET of %s in production", (_name, secret, accepted) => {
+    const source = { DATABASE_URL: DB, ...secrets, SESSION_SECRET: secret };
+    if (accepted) expect(parseEnv(source).SESSION_SECRET).toBe(secret.trim());
+    else expect(configError(source).message).toBe("Invalid environment:\n  SESSION_SECRET: must be at least 32 characters");
+  });
+
   it("an Upstash pair stands in for REDIS_URL in production", () => {
     const { REDIS_URL: _unused, ...withoutRedis } = secrets;
     void _unused;
@@ -127,6 +138,33 @@ describe("parseEnv: production requires its secrets", () => {
   it("a complete production environment parses, secrets trimmed", () => {
     const env = parseEnv({ DATABASE_URL: ` ${DB} `, ...secrets, STRIPE_WEBHOOK_SECRET: " whsec_test\n" });
     expect(env).toEqual(expect.objectContaining({ APP_MODE: "production", DATABASE_URL: DB, STRIPE_WEBHOOK_SECRET: "whsec_test" }));
+  });
+});
+
+describe("parseEnv: the console's settings", () => {
+  it("are unset by default: a per-process session secret and the documented demo password", () => {
+    const env = parseEnv({});
+    expect([env.SESSION_SECRET, env.DEMO_ADMIN_PASSWORD, env.PUBLIC_URL]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("reads SESSION_SECRET, DEMO_ADMIN_PASSWORD and PUBLIC_URL in the demo", () => {
+    const env = parseEnv({ SESSION_SECRET: "k".repeat(40), DEMO_ADMIN_PASSWORD: "twelve chars", PUBLIC_URL: "https://support.example.com" });
+    expect(env).toEqual(
+      expect.objectContaining({ APP_MODE: "demo", SESSION_SECRET: "k".repeat(40), DEMO_ADMIN_PASSWORD: "twelve chars", PUBLIC_URL: "https://support.example.com" }),
+    );
+  });
+
+  it.each([
+    ["SESSION_SECRET", "s".repeat(31), "must be at least 32 characters"],
+    ["DEMO_ADMIN_PASSWORD", "eleven char", "must be at least 12 characters"],
+  ])("refuses a short %s in the demo too", (key, value, message) => {
+    expect(configError({ [key]: value }).message).toBe(`Invalid environment:\n  ${key}: ${message}`);
+  });
+
+  it("a short SESSION_SECRET and the missing secrets are listed together in production", () => {
+    const message = configError({ DATABASE_URL: DB, SESSION_SECRET: "short" }).message;
+    expect(message).toContain("  SESSION_SECRET: must be at least 32 characters");
+    expect(message).toContain("  STRIPE_WEBHOOK_SECRET: is required in production");
   });
 });
 
@@ -149,6 +187,7 @@ describe("parseEnv: malformed values", () => {
     ["LOG_LEVEL", "verbose"],
     ["RUN_WORKER", "true"],
     ["BENCH_ROUTES", "yes"],
+    ["PUBLIC_URL", "support.example.com"],
   ])("%s=%j is rejected by name", (key, value) => {
     const error = configError({ [key]: value });
     expect(error).toBeInstanceOf(ConfigError);
@@ -165,6 +204,9 @@ describe("parseEnv: blank strings are unset", () => {
     "KIT_API_KEY",
     "CHAT_IDENTITY_SECRET",
     "ADMIN_TOKEN",
+    "SESSION_SECRET",
+    "DEMO_ADMIN_PASSWORD",
+    "PUBLIC_URL",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "UPSTASH_REDIS_REST_URL",

@@ -1,9 +1,9 @@
-import { listTickets } from "@/lib/admin/api";
+import { handleListTickets } from "@/lib/admin/tickets-api";
 import { getRuntime } from "@/lib/runtime";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export async function GET(request: Request) {
-  return listTickets(request, await getRuntime());
+  return handleListTickets(request, await getRuntime());
 }

@@ -1,0 +1,9 @@
+import { replayEventRoute } from "@/lib/admin/views-api";
+import { getRuntime } from "@/lib/runtime";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function POST(request: Request, context: { params: Promise<{ id: string }> }) {
+  return replayEventRoute(request, await getRuntime(), (await context.params).id);
+}

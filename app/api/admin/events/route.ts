@@ -1,0 +1,9 @@
+import { eventsRoute } from "@/lib/admin/views-api";
+import { getRuntime } from "@/lib/runtime";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function GET(request: Request) {
+  return eventsRoute(request, await getRuntime());
+}

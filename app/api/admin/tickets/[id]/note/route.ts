@@ -1,0 +1,9 @@
+import { handleTicketAction } from "@/lib/admin/tickets-api";
+import { getRuntime } from "@/lib/runtime";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function POST(request: Request, context: { params: Promise<{ id: string }> }) {
+  return handleTicketAction(request, await getRuntime(), (await context.params).id, "note");
+}
