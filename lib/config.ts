@@ -24,6 +24,13 @@ const PRODUCTION_REQUIRED = [
 export const MIN_SESSION_SECRET_LENGTH = 32;
 /** The least an admin password may be (lib/admin/accounts.ts), the demo admin's too. */
 export const MIN_ADMIN_PASSWORD_LENGTH = 12;
+/** The least a CRON_SECRET may be (Vercel asks for a random string of 16 characters or more). */
+export const MIN_CRON_SECRET_LENGTH = 16;
+/**
+ * What the drain route (lib/drain-route.ts) expects one batch of jobs to take at most: it claims
+ * no batch with less of its budget left, so DRAIN_BUDGET_MS may not be shorter.
+ */
+export const DRAIN_JOB_MS = 5_000;
 
 const envSchema = z
   .object({
@@ -66,6 +73,17 @@ const envSchema = z
     RUN_WORKER: z.enum(["0", "1"]).optional(),
     /** "1" mounts the benchmark-only bare route. */
     BENCH_ROUTES: z.enum(["0", "1"]).default("0"),
+    /** Authorises the drain route as `Authorization: Bearer <CRON_SECRET>` (what Vercel Cron sends). */
+    CRON_SECRET: optionalString,
+    /** Upstash QStash's signing keys (both or neither): the drain route accepts calls QStash signed. */
+    QSTASH_CURRENT_SIGNING_KEY: optionalString,
+    QSTASH_NEXT_SIGNING_KEY: optionalString,
+    /** Lets a drain that left work re-trigger itself through QStash (needs PUBLIC_URL and the signing keys). */
+    QSTASH_TOKEN: optionalString,
+    /** QStash's API (its region's URL). */
+    QSTASH_URL: z.url().default("https://qstash.upstash.io"),
+    /** How long one drain claims jobs for; keep it well under the host's function limit. */
+    DRAIN_BUDGET_MS: z.coerce.number().int().min(DRAIN_JOB_MS).max(900_000).default(25_000),
   })
   .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {
@@ -74,6 +92,20 @@ const envSchema = z
     }
     if (env.DEMO_ADMIN_PASSWORD && env.DEMO_ADMIN_PASSWORD.length < MIN_ADMIN_PASSWORD_LENGTH) {
       ctx.addIssue({ code: "custom", path: ["DEMO_ADMIN_PASSWORD"], message: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters` });
+    }
+    if (env.CRON_SECRET && env.CRON_SECRET.length < MIN_CRON_SECRET_LENGTH) {
+      ctx.addIssue({ code: "custom", path: ["CRON_SECRET"], message: `must be at least ${MIN_CRON_SECRET_LENGTH} characters` });
+    }
+    const signingKeys = [env.QSTASH_CURRENT_SIGNING_KEY, env.QSTASH_NEXT_SIGNING_KEY];
+    if (signingKeys.some(Boolean) && !signingKeys.every(Boolean)) {
+      const missing = env.QSTASH_CURRENT_SIGNING_KEY ? "QSTASH_NEXT_SIGNING_KEY" : "QSTASH_CURRENT_SIGNING_KEY";
+      ctx.addIssue({ code: "custom", path: [missing], message: "is required with the other QStash signing key" });
+    }
+    if (env.QSTASH_TOKEN) {
+      // The re-trigger is published to PUBLIC_URL's drain route, which must accept QStash's signature.
+      // (One signing key without the other is reported above.)
+      const missing = [...(env.PUBLIC_URL ? [] : ["PUBLIC_URL"]), ...(signingKeys.some(Boolean) ? [] : ["QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"])];
+      for (const key of missing) ctx.addIssue({ code: "custom", path: [key], message: "is required with QSTASH_TOKEN" });
     }
     if (env.APP_MODE !== "production") return;
     for (const key of PRODUCTION_REQUIRED) {

@@ -5,6 +5,7 @@ import { createKitClient } from "./integrations/kit";
 import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "./jobs/budget";
 import { createHandlers } from "./effects";
 import { createWorker, type JobHandlers, type Worker, type WorkerOptions } from "./jobs/worker";
+import { drainDeps, type DrainDeps } from "./drain-route";
 import { loadCatalog } from "./catalog-file";
 import type { PlanCatalog } from "./lifecycle/catalog";
 import type { KitWebhookDeps } from "./webhooks/kit";
@@ -31,6 +32,8 @@ export interface Runtime {
   jobHandlers: JobHandlers;
   stripeWebhook: StripeWebhookDeps;
   kitWebhook: KitWebhookDeps;
+  /** The drain route's: the same worker options as createRuntimeWorker's, a budget, the QStash publisher. */
+  drain: DrainDeps;
   chat: ChatDeps;
   /** The HS256 key chat identity tokens are checked with (the demo page signs with it too). */
   identitySecret: string;
@@ -64,14 +67,16 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   // Keyed with the identity secret: every instance has it, and nothing else needs a new one.
   const chatRateLimiter = createChatRateLimiter({ ...rateLimitStore, keySecret: identitySecret });
   const signInLimiter = createSignInLimiter({ ...rateLimitStore, keySecret: sessionSecret });
+  const jobHandlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
   return {
     env: config,
     db,
     catalog,
     circle,
-    jobHandlers: createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget }),
+    jobHandlers,
     stripeWebhook: { ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") },
     kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") },
+    drain: drainDeps(config, workerOptions(config, db, jobHandlers)),
     chat: {
       db,
       catalog,
@@ -89,16 +94,20 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   };
 }
 
+/** How this process runs jobs, configured from the env: its worker's, and each drain's. */
+function workerOptions(config: Env, db: Database, handlers: JobHandlers): WorkerOptions {
+  return {
+    db,
+    handlers,
+    concurrency: config.WORKER_CONCURRENCY,
+    pollMs: config.WORKER_POLL_MS,
+    onSettled: (job, outcome) => metrics().jobsSettled.inc({ kind: job.kind, outcome }),
+  };
+}
+
 /** The outbox worker of this process, configured from the env. */
 export function createRuntimeWorker(runtime: Runtime, options: Partial<WorkerOptions> = {}): Worker {
-  return createWorker({
-    db: runtime.db,
-    handlers: runtime.jobHandlers,
-    concurrency: runtime.env.WORKER_CONCURRENCY,
-    pollMs: runtime.env.WORKER_POLL_MS,
-    onSettled: (job, outcome) => metrics().jobsSettled.inc({ kind: job.kind, outcome }),
-    ...options,
-  });
+  return createWorker({ ...workerOptions(runtime.env, runtime.db, runtime.jobHandlers), ...options });
 }
 
 /** Budgets are per credential; the key names it without storing it. */

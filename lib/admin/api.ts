@@ -7,10 +7,11 @@ import { IntegrationError } from "../integrations/errors";
 import { BudgetExhaustedError } from "../jobs/budget";
 import { replayDeadJob } from "../jobs/queue";
 import { readCircleDrift } from "../reconcile/circle";
-import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
+import { json, rejection } from "../webhooks/http";
 import { actorLabel } from "./actor";
 import { adminEmail, verifyAdminPassword } from "./accounts";
 import { authorizeAdmin, crossSiteRefusal, isSameOrigin, type GuardDeps } from "./guard";
+import { authorizedQuery, check, readJsonBody } from "./http";
 import { endSession, openSession, resumeSession, sessionCookie, tokenOf } from "./session";
 
 // Admin API as Request -> Response functions (mounted by Next route handlers). Every one is
@@ -40,19 +41,7 @@ const replayRequest = z
     reason: z.string().trim().min(3, { message: "reason: say why the job is replayed (3 to 500 characters)" }).max(500),
   })
   .strict();
-const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 const driftQuery = z.object({ accessGroupId: z.coerce.number().int().positive().optional() });
-
-type Checked<T> = { ok: true; data: T } | { ok: false; response: Response };
-
-/** Who is asking (lib/admin/guard.ts), then the query string parsed by `schema`: 401, 403 or 400 with a plain message, or the query. */
-async function authorizedQuery<T>(request: Request, deps: GuardDeps, schema: z.ZodType<T>): Promise<Checked<T>> {
-  const authorized = await authorizeAdmin(request, deps);
-  if (!authorized.ok) return authorized;
-  const query = schema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return { ok: false, response: rejection(400, query.error.issues[0]?.message ?? "invalid query") };
-  return { ok: true, data: query.data };
-}
 
 export async function getCustomer(request: Request, runtime: Runtime): Promise<Response> {
   const query = await authorizedQuery(request, runtime, customerQuery);
@@ -102,17 +91,10 @@ export async function listJobs(request: Request, deps: AdminDeps): Promise<Respo
 export async function replayJob(request: Request, deps: AdminDeps, id: string): Promise<Response> {
   const authorized = await authorizeAdmin(request, deps);
   if (!authorized.ok) return authorized.response;
-  const parsedId = jobId.safeParse(id);
-  if (!parsedId.success) return rejection(400, parsedId.error.issues[0]?.message ?? "invalid job id");
-  let body: unknown;
-  try {
-    body = JSON.parse(await readBody(request, MAX_ADMIN_BODY_BYTES));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return rejection(413, "body over 16 KiB");
-    return rejection(400, "the body is not JSON");
-  }
-  const parsed = replayRequest.safeParse(body);
-  if (!parsed.success) return rejection(400, parsed.error.issues[0]?.message ?? "invalid body");
+  const parsedId = check(jobId, id, "job id");
+  if (!parsedId.ok) return parsedId.response;
+  const parsed = await readJsonBody(request, replayRequest);
+  if (!parsed.ok) return parsed.response;
   const outcome = await replayDeadJob(deps.db, parsedId.data, { actor: actorLabel(authorized.actor), reason: parsed.data.reason });
   if (outcome.replayed) return json(200, { replayed: true, jobId: parsedId.data, kind: outcome.kind, status: "queued" });
   if (outcome.status === null) return rejection(404, "no job with that id");
@@ -171,15 +153,8 @@ export async function signIn(request: Request, deps: SignInDeps): Promise<Respon
   // (login CSRF): a browser's foreign Origin or Sec-Fetch-Site is refused; scripts send neither.
   const origin = request.headers.get("origin");
   if ((origin !== null && !isSameOrigin(request, deps.env)) || request.headers.get("sec-fetch-site") === "cross-site") return crossSiteRefusal();
-  let body: unknown;
-  try {
-    body = JSON.parse(await readBody(request, MAX_ADMIN_BODY_BYTES));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return rejection(413, "body over 16 KiB");
-    return rejection(400, "the body is not JSON");
-  }
-  const parsed = signInRequest.safeParse(body);
-  if (!parsed.success) return rejection(400, parsed.error.issues[0]?.message ?? "invalid body");
+  const parsed = await readJsonBody(request, signInRequest);
+  if (!parsed.ok) return parsed.response;
   const { email, password } = parsed.data;
 
   const attempt = { account: email, address: clientAddress(request) };

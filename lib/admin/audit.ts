@@ -4,6 +4,7 @@ import { actorLabel, type Actor } from "./actor";
 // The audit trail of admin actions. Written inside the caller's transaction, with the change
 // it records: an action without its audit row cannot happen.
 
+/** What writeAudit records: an action by an actor (an AuditRow once written). */
 export interface AuditEntry {
   actor: Actor;
   action: string;
@@ -26,6 +27,19 @@ export interface AuditRow {
   customerId: string | null;
   at: Date;
 }
+
+/** An audit row as the overrides API shows it: no correlation or customer id, `at` as ISO text. */
+export type AuditView = Omit<AuditRow, "correlationId" | "customerId" | "at"> & { at: string };
+
+export const auditView = (row: AuditRow): AuditView => ({
+  id: row.id,
+  actor: row.actor,
+  action: row.action,
+  reason: row.reason,
+  before: row.before,
+  after: row.after,
+  at: new Date(row.at).toISOString(),
+});
 
 export async function writeAudit(tx: Session, entry: AuditEntry): Promise<AuditRow> {
   const [row] = await tx.sql<AuditRow & Record<string, unknown>>(

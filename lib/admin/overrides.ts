@@ -11,10 +11,11 @@ import { readRecordSubject } from "../record/read";
 import { moveTickets } from "../support/tickets";
 import { resendInvitesForAdmin } from "../record/resend";
 import * as store from "../record/store";
-import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
+import { json, rejection } from "../webhooks/http";
 import { actorLabel, type Actor } from "./actor";
-import { readAuditTrail, writeAudit, type AuditRow } from "./audit";
+import { auditView, readAuditTrail, writeAudit, type AuditView } from "./audit";
 import { authorizeAdmin, type GuardDeps } from "./guard";
+import { authorizedQuery, readJsonBody } from "./http";
 
 // An admin's manual overrides of one customer's record, each with a required reason. Every one
 // is one transaction: the customer's lock, the stale-form check, the decision (an Override row, a
@@ -99,29 +100,8 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
 }
 
-/** An audit row as the API shows it. */
-export interface AuditEntry {
-  id: string;
-  actor: string;
-  action: string;
-  reason: string | null;
-  before: unknown;
-  after: unknown;
-  at: string;
-}
-
-const auditEntry = (row: AuditRow): AuditEntry => ({
-  id: row.id,
-  actor: row.actor,
-  action: row.action,
-  reason: row.reason,
-  before: row.before,
-  after: row.after,
-  at: new Date(row.at).toISOString(),
-});
-
 export type OverrideOutcome =
-  | { ok: true; audit: AuditEntry; version: string }
+  | { ok: true; audit: AuditView; version: string }
   | { ok: false; status: 400 | 404 | 409; error: string; suggest?: { action: "merge"; otherCustomerId: string }; version?: string };
 
 export interface OverrideDeps {
@@ -184,7 +164,7 @@ export async function applyOverride(deps: OverrideDeps, customerId: string, inpu
         correlationId: context.correlationId,
       });
       const after = await readRecordSubject(tx, customerId);
-      return { ok: true as const, audit: auditEntry(audit), version: after!.version };
+      return { ok: true as const, audit: auditView(audit), version: after!.version };
     });
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, status: error.status, error: error.message, ...error.extra };
@@ -350,8 +330,6 @@ async function merge(context: Context, otherCustomerId: string): Promise<Change>
 
 // ---- HTTP: the routes' functions ----
 
-const MAX_BODY_BYTES = 16 * 1024;
-
 /**
  * POST /api/admin/customers/{id}/overrides with `{ action, reason, ...}` (see `overrideRequest`):
  * 202 `{ audit, version }`; 400 `{ error: "reason: ..." }` for a bad body; 401 unauthenticated;
@@ -362,15 +340,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 export async function postOverride(request: Request, deps: GuardDeps & OverrideDeps, customerId: string): Promise<Response> {
   const auth = await authorizeAdmin(request, deps);
   if (!auth.ok) return auth.response;
-  let body: unknown;
-  try {
-    body = JSON.parse(await readBody(request, MAX_BODY_BYTES));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return rejection(413, "body over 16 KiB");
-    return rejection(400, "the body is not JSON");
-  }
-  const parsed = overrideRequest.safeParse(body);
-  if (!parsed.success) return rejection(400, describeIssues(parsed.error));
+  const parsed = await readJsonBody(request, overrideRequest, { describe: describeIssues });
+  if (!parsed.ok) return parsed.response;
   const outcome = await applyOverride(deps, customerId, parsed.data, auth.actor);
   if (!outcome.ok) {
     const { error, suggest, version } = outcome;
@@ -383,11 +354,9 @@ const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).def
 
 /** GET /api/admin/customers/{id}/audit[?limit=]: `{ customerId, audit: [{ id, actor, action, reason, before, after, at }] }`, newest first. */
 export async function getAuditTrail(request: Request, deps: GuardDeps, customerId: string): Promise<Response> {
-  const auth = await authorizeAdmin(request, deps);
-  if (!auth.ok) return auth.response;
-  const query = auditQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return rejection(400, describeIssues(query.error));
+  const query = await authorizedQuery(request, deps, auditQuery, describeIssues);
+  if (!query.ok) return query.response;
   if (!(await readRecordSubject(deps.db, customerId))) return rejection(404, "no customer with that id");
   const rows = await readAuditTrail(deps.db, customerId, query.data.limit);
-  return json(200, { customerId, audit: rows.map(auditEntry) });
+  return json(200, { customerId, audit: rows.map(auditView) });
 }

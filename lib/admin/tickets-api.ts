@@ -4,10 +4,11 @@ import { postAgentMessage, readConversationMessages, TEAM_AGENT, type ChatMessag
 import { ticketReference } from "../record/entitlement-view";
 import { applyTicketAction, type TicketAction, type TicketNoteView } from "../support/actions";
 import { TICKET_CATEGORIES, TICKET_STATUSES, type TicketCategory, type TicketSource, type TicketStatus } from "../support/tickets";
-import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
+import { json, rejection } from "../webhooks/http";
 import { actorLabel, type Actor } from "./actor";
 import { writeAudit, type AuditRow } from "./audit";
 import { authorizeAdmin, type GuardDeps } from "./guard";
+import { authorizedQuery, check, firstIssue, readJson } from "./http";
 
 // The escalation queue for people: the queue and one ticket as the console reads them, the
 // actions on a ticket (each one transaction: the ticket's change through lib/support, the
@@ -203,8 +204,6 @@ const replyBody = z.object({ text: text(2_000, "text") }).strict();
 const resolveBody = z.object({ note: text(5_000, "note: the resolution").min(3, { message: "note: say how it was resolved (3 characters or more)" }) }).strict();
 const emptyBody = z.object({}).strict();
 
-const firstIssue = (error: z.ZodError, fallback: string) => error.issues[0]?.message ?? fallback;
-
 type ParsedAction = { ok: true; action: TicketAction } | { ok: false; message: string };
 
 function parseWith<T>(schema: z.ZodType<T>, body: unknown, build: (data: T) => TicketAction | string): ParsedAction {
@@ -235,27 +234,13 @@ const ACTION_BODIES: { [K in TicketActionName]: (body: unknown, actor: Actor) =>
   release: (body) => parseWith(emptyBody, body, () => ({ kind: "release" })),
 };
 
-const MAX_BODY_BYTES = 16 * 1024;
-
-/** The body as JSON; an empty body is `{}` (the actions that take nothing). */
-async function jsonBody(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
-  try {
-    const raw = await readBody(request, MAX_BODY_BYTES);
-    return { ok: true, body: raw.trim() === "" ? {} : JSON.parse(raw) };
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return { ok: false, response: rejection(413, "body over 16 KiB") };
-    return { ok: false, response: rejection(400, "the body is not JSON") };
-  }
-}
-
 /** GET /api/admin/tickets[?status=&category=&source=&assignee=&limit=]: the queue, oldest first. */
 export async function handleListTickets(request: Request, deps: GuardDeps): Promise<Response> {
-  const auth = await authorizeAdmin(request, deps);
-  if (!auth.ok) return auth.response;
-  const query = queueQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return rejection(400, firstIssue(query.error, "invalid query"));
-  if (query.data.assignee === "me" && auth.actor.kind !== "admin") return rejection(400, 'assignee=me needs a signed-in admin; the admin token is no one');
-  const viewerAdminId = auth.actor.kind === "admin" ? auth.actor.adminId : null;
+  const query = await authorizedQuery(request, deps, queueQuery);
+  if (!query.ok) return query.response;
+  const { actor } = query;
+  if (query.data.assignee === "me" && actor.kind !== "admin") return rejection(400, 'assignee=me needs a signed-in admin; the admin token is no one');
+  const viewerAdminId = actor.kind === "admin" ? actor.adminId : null;
   const tickets = await listQueue(deps.db, { ...query.data, viewerAdminId }, new Date());
   return json(200, { tickets });
 }
@@ -264,8 +249,8 @@ export async function handleListTickets(request: Request, deps: GuardDeps): Prom
 export async function handleGetTicket(request: Request, deps: GuardDeps, id: string): Promise<Response> {
   const auth = await authorizeAdmin(request, deps);
   if (!auth.ok) return auth.response;
-  const parsedId = ticketId.safeParse(id);
-  if (!parsedId.success) return rejection(400, firstIssue(parsedId.error, "invalid ticket id"));
+  const parsedId = check(ticketId, id, "ticket id");
+  if (!parsedId.ok) return parsedId.response;
   const ticket = await getTicket(deps.db, parsedId.data);
   if (!ticket) return rejection(404, "no ticket with that id");
   return json(200, { ticket });
@@ -279,11 +264,11 @@ export async function handleGetTicket(request: Request, deps: GuardDeps, id: str
 export async function handleTicketAction(request: Request, deps: GuardDeps, id: string, name: TicketActionName): Promise<Response> {
   const auth = await authorizeAdmin(request, deps);
   if (!auth.ok) return auth.response;
-  const parsedId = ticketId.safeParse(id);
-  if (!parsedId.success) return rejection(400, firstIssue(parsedId.error, "invalid ticket id"));
-  const body = await jsonBody(request);
+  const parsedId = check(ticketId, id, "ticket id");
+  if (!parsedId.ok) return parsedId.response;
+  const body = await readJson(request, { emptyAsObject: true });
   if (!body.ok) return body.response;
-  const parsed = ACTION_BODIES[name](body.body, auth.actor);
+  const parsed = ACTION_BODIES[name](body.data, auth.actor);
   if (!parsed.ok) return rejection(400, parsed.message);
   const result = await performTicketAction(deps.db, parsedId.data, parsed.action, auth.actor);
   if (!result.ok) return rejection(result.status, result.message);

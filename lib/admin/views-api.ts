@@ -2,22 +2,21 @@ import { z } from "zod";
 import type { Runtime } from "../runtime";
 import { IntegrationError } from "../integrations/errors";
 import { BudgetExhaustedError } from "../jobs/budget";
-import { BodyTooLargeError, json, readBody, rejection } from "../webhooks/http";
+import { json, rejection } from "../webhooks/http";
 import { getCustomerView, readCircleLive, searchCustomers } from "./customer-view";
 import { dashboardData } from "./dashboard";
 import { discardDeadLetter } from "./dead-letters";
 import { listEvents, replayStoredEvent } from "./events";
 import { authorizeAdmin, type GuardDeps } from "./guard";
+import { authorizedQuery, check, readJsonBody } from "./http";
 
 // The console's read views and its dead-letter and event-log actions as Request -> Response
 // functions (mounted by Next route handlers; scripts call the same routes). Each starts with
-// the admin guard (401/403), then parses its id, query or body with zod (400 with a plain
-// message, nothing written), then calls one function of lib/admin.
+// the admin guard (401/403), then parses its id, query or body with zod (lib/admin/http.ts: 400
+// with a plain message, nothing written), then calls one function of lib/admin.
 
 export type ViewDeps = GuardDeps & Pick<Runtime, "catalog">;
 export type CircleLiveRouteDeps = ViewDeps & Pick<Runtime, "circle">;
-
-const MAX_ACTION_BODY_BYTES = 16 * 1024;
 
 const uuid = (what: string) => z.uuid({ message: `the ${what} id must be a UUID` });
 const customerId = uuid("customer");
@@ -41,47 +40,18 @@ const reasonBody = z
   .object({ reason: z.string().trim().min(3, { message: "reason: say why (3 to 500 characters)" }).max(500, { message: "reason: at most 500 characters" }) })
   .strict();
 
-type Parsed<T> = { ok: true; data: T } | { ok: false; response: Response };
-
-const firstIssue = (error: z.ZodError, fallback: string) => error.issues[0]?.message ?? fallback;
-
-function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): Parsed<T> {
-  const result = schema.safeParse(input);
-  return result.success ? { ok: true, data: result.data } : { ok: false, response: rejection(400, firstIssue(result.error, `invalid ${what}`)) };
-}
-
-const queryOf = (request: Request) => Object.fromEntries(new URL(request.url).searchParams);
-
-async function parseBody<T>(request: Request, schema: z.ZodType<T>): Promise<Parsed<T>> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await readBody(request, MAX_ACTION_BODY_BYTES));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return { ok: false, response: rejection(413, "body over 16 KiB") };
-    return { ok: false, response: rejection(400, "the body is not JSON") };
-  }
-  return parse(schema, body, "body");
-}
-
-/** For reads: the guard, then the query string parsed, or the response that refuses. */
-async function guardedQuery<T>(request: Request, deps: GuardDeps, schema: z.ZodType<T>): Promise<Parsed<T>> {
-  const auth = await authorizeAdmin(request, deps);
-  if (!auth.ok) return auth;
-  return parse(schema, queryOf(request), "query");
-}
-
 /** GET /api/admin/search?q=: customers by email (exact or prefix), name or Stripe id; at most 20. */
 export async function searchRoute(request: Request, deps: GuardDeps): Promise<Response> {
-  const query = await guardedQuery(request, deps, searchQuery);
+  const query = await authorizedQuery(request, deps, searchQuery);
   if (!query.ok) return query.response;
   return json(200, { customers: await searchCustomers(deps.db, query.data.q) });
 }
 
 /** GET /api/admin/customers/{id}: the customer view (404 for an unknown id). */
 export async function customerViewRoute(request: Request, deps: ViewDeps, id: string): Promise<Response> {
-  const query = await guardedQuery(request, deps, emptyQuery);
+  const query = await authorizedQuery(request, deps, emptyQuery);
   if (!query.ok) return query.response;
-  const parsedId = parse(customerId, id, "customer id");
+  const parsedId = check(customerId, id, "customer id");
   if (!parsedId.ok) return parsedId.response;
   const view = await getCustomerView(deps.db, deps.catalog, parsedId.data);
   return view ? json(200, { ...view }) : rejection(404, "no customer with that id");
@@ -92,9 +62,9 @@ export async function customerViewRoute(request: Request, deps: ViewDeps, id: st
  * now, read live within the shared request budget (503 when it is spent, 502 when Circle fails).
  */
 export async function circleLiveRoute(request: Request, deps: CircleLiveRouteDeps, id: string): Promise<Response> {
-  const query = await guardedQuery(request, deps, emptyQuery);
+  const query = await authorizedQuery(request, deps, emptyQuery);
   if (!query.ok) return query.response;
-  const parsedId = parse(customerId, id, "customer id");
+  const parsedId = check(customerId, id, "customer id");
   if (!parsedId.ok) return parsedId.response;
   try {
     const read = await readCircleLive(deps, parsedId.data);
@@ -111,7 +81,7 @@ export async function circleLiveRoute(request: Request, deps: CircleLiveRouteDep
 
 /** GET /api/admin/events?customerId=&email=&type=&provider=&outcome=&limit=&before=: the webhook event log, newest first. */
 export async function eventsRoute(request: Request, deps: GuardDeps): Promise<Response> {
-  const query = await guardedQuery(request, deps, eventsQuery);
+  const query = await authorizedQuery(request, deps, eventsQuery);
   if (!query.ok) return query.response;
   const events = await listEvents(deps.db, query.data);
   return json(200, { events, nextBefore: events.length === query.data.limit ? events.at(-1)!.id : null });
@@ -121,9 +91,9 @@ export async function eventsRoute(request: Request, deps: GuardDeps): Promise<Re
 export async function replayEventRoute(request: Request, deps: GuardDeps, id: string): Promise<Response> {
   const auth = await authorizeAdmin(request, deps);
   if (!auth.ok) return auth.response;
-  const parsedId = parse(eventId, id, "event id");
+  const parsedId = check(eventId, id, "event id");
   if (!parsedId.ok) return parsedId.response;
-  const body = await parseBody(request, reasonBody);
+  const body = await readJsonBody(request, reasonBody);
   if (!body.ok) return body.response;
   const result = await replayStoredEvent(deps.db, parsedId.data, { actor: auth.actor, reason: body.data.reason });
   if (result.ok) return json(202, { replayed: true, eventId: parsedId.data, jobId: result.jobId, audit: result.audit });
@@ -135,9 +105,9 @@ export async function replayEventRoute(request: Request, deps: GuardDeps, id: st
 export async function discardJobRoute(request: Request, deps: GuardDeps, id: string): Promise<Response> {
   const auth = await authorizeAdmin(request, deps);
   if (!auth.ok) return auth.response;
-  const parsedId = parse(jobId, id, "job id");
+  const parsedId = check(jobId, id, "job id");
   if (!parsedId.ok) return parsedId.response;
-  const body = await parseBody(request, reasonBody);
+  const body = await readJsonBody(request, reasonBody);
   if (!body.ok) return body.response;
   const result = await discardDeadLetter(deps.db, parsedId.data, { actor: auth.actor, reason: body.data.reason });
   if (result.ok) return json(200, { discarded: true, jobId: result.job.id, kind: result.job.kind, status: "discarded", audit: result.audit });
@@ -147,7 +117,7 @@ export async function discardJobRoute(request: Request, deps: GuardDeps, id: str
 
 /** GET /api/admin/dashboard: the dashboard's numbers. */
 export async function dashboardRoute(request: Request, deps: GuardDeps): Promise<Response> {
-  const query = await guardedQuery(request, deps, emptyQuery);
+  const query = await authorizedQuery(request, deps, emptyQuery);
   if (!query.ok) return query.response;
   return json(200, { ...(await dashboardData(deps.db, new Date())) });
 }

@@ -59,6 +59,22 @@ export async function claimJobs(db: Database, workerId: string, limit: number, l
   );
 }
 
+export interface DueWork {
+  /** Jobs a runner could claim now: queued and due, or running past their lease. */
+  count: number;
+  /** How long the oldest of them has been due; null when none is. */
+  oldestDueAgeMs: number | null;
+}
+
+/** What is due and unclaimed now (the claim's own condition, without its paused providers). */
+export async function dueWork(db: Database): Promise<DueWork> {
+  const [row] = await db.sql<{ count: number; oldestDueAgeMs: number | null }>(
+    `SELECT count(*)::int AS count, round(EXTRACT(EPOCH FROM (now() - min("runAt"))) * 1000)::float8 AS "oldestDueAgeMs"
+       FROM "Job" WHERE (status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now())`,
+  );
+  return { count: row?.count ?? 0, oldestDueAgeMs: row?.oldestDueAgeMs ?? null };
+}
+
 /** Marks a job done; false if this worker no longer held it (its lease ran out). */
 export async function completeJob(db: Database, jobId: string, workerId: string): Promise<boolean> {
   const rows = await db.sql(

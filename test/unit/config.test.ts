@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, isProduction, parseEnv } from "../../lib/config";
+import { ConfigError, DRAIN_JOB_MS, isProduction, parseEnv } from "../../lib/config";
 
 const DB = "postgresql://app:secret@db.internal:5432/entitled";
 
@@ -41,6 +41,8 @@ describe("parseEnv: defaults", () => {
       WORKER_CONCURRENCY: 4,
       WORKER_POLL_MS: 100,
       BENCH_ROUTES: "0",
+      QSTASH_URL: "https://qstash.upstash.io",
+      DRAIN_BUDGET_MS: 25_000,
     });
   });
 
@@ -54,6 +56,8 @@ describe("parseEnv: defaults", () => {
     ["OPENAI_BASE_URL", "http://localhost:11434/v1", "http://localhost:11434/v1"],
     ["REDIS_URL", "redis://cache:6379", "redis://cache:6379"],
     ["RUN_WORKER", "1", "1"],
+    ["DRAIN_BUDGET_MS", "40000", 40_000],
+    ["QSTASH_URL", "https://qstash-us-east-1.upstash.io", "https://qstash-us-east-1.upstash.io"],
   ])("%s=%s is read as %j", (key, value, expected) => {
     expect(parseEnv({ [key]: value })).toEqual(expect.objectContaining({ [key]: expected }));
   });
@@ -188,6 +192,9 @@ describe("parseEnv: malformed values", () => {
     ["RUN_WORKER", "true"],
     ["BENCH_ROUTES", "yes"],
     ["PUBLIC_URL", "support.example.com"],
+    ["DRAIN_BUDGET_MS", "soon"],
+    ["DRAIN_BUDGET_MS", "25000.5"],
+    ["QSTASH_URL", "qstash.upstash.io"],
   ])("%s=%j is rejected by name", (key, value) => {
     const error = configError({ [key]: value });
     expect(error).toBeInstanceOf(ConfigError);
@@ -213,11 +220,78 @@ describe("parseEnv: blank strings are unset", () => {
     "UPSTASH_REDIS_REST_TOKEN",
     "REDIS_URL",
     "PLAN_CATALOG",
+    "CRON_SECRET",
+    "QSTASH_CURRENT_SIGNING_KEY",
+    "QSTASH_NEXT_SIGNING_KEY",
+    "QSTASH_TOKEN",
   ])("%s", (key) => {
     for (const blank of ["", "   ", "\n"]) {
       const env = parseEnv({ [key]: blank });
       expect(env[key as keyof typeof env]).toBeUndefined();
       expect(env.APP_MODE).toBe("demo");
     }
+  });
+});
+
+describe("parseEnv: the drain route's settings", () => {
+  const keys = { QSTASH_CURRENT_SIGNING_KEY: "sig_current", QSTASH_NEXT_SIGNING_KEY: "sig_next" };
+
+  it("are unset by default: the route is not mounted and nothing re-triggers", () => {
+    const env = parseEnv({});
+    expect([env.CRON_SECRET, env.QSTASH_CURRENT_SIGNING_KEY, env.QSTASH_NEXT_SIGNING_KEY, env.QSTASH_TOKEN]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it.each([
+    ["15 characters", "c".repeat(15), false],
+    ["16 characters", "c".repeat(16), true],
+    ["15 characters padded to 19", `  ${"c".repeat(15)}  `, false],
+  ])("CRON_SECRET of %s", (_name, secret, accepted) => {
+    for (const mode of [{}, { DATABASE_URL: DB, ...secrets }]) {
+      const source = { ...mode, CRON_SECRET: secret };
+      if (accepted) expect(parseEnv(source).CRON_SECRET).toBe(secret.trim());
+      else expect(configError(source).message).toBe("Invalid environment:\n  CRON_SECRET: must be at least 16 characters");
+    }
+  });
+
+  it("reads both QStash signing keys, trimmed", () => {
+    const env = parseEnv({ QSTASH_CURRENT_SIGNING_KEY: " sig_current\n", QSTASH_NEXT_SIGNING_KEY: "sig_next" });
+    expect([env.QSTASH_CURRENT_SIGNING_KEY, env.QSTASH_NEXT_SIGNING_KEY]).toEqual(["sig_current", "sig_next"]);
+  });
+
+  it.each([
+    ["QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"],
+    ["QSTASH_NEXT_SIGNING_KEY", "QSTASH_CURRENT_SIGNING_KEY"],
+  ])("refuses %s without %s", (given, missing) => {
+    expect(configError({ [given]: "sig_key" }).message).toBe(`Invalid environment:\n  ${missing}: is required with the other QStash signing key`);
+  });
+
+  it("QSTASH_TOKEN needs PUBLIC_URL (where to re-trigger) and the signing keys (to accept the re-triggered call)", () => {
+    expect(configError({ QSTASH_TOKEN: "qstash_token" }).message).toBe(
+      "Invalid environment:\n" +
+        "  PUBLIC_URL: is required with QSTASH_TOKEN\n" +
+        "  QSTASH_CURRENT_SIGNING_KEY: is required with QSTASH_TOKEN\n" +
+        "  QSTASH_NEXT_SIGNING_KEY: is required with QSTASH_TOKEN",
+    );
+    expect(configError({ QSTASH_TOKEN: "qstash_token", ...keys }).message).toBe("Invalid environment:\n  PUBLIC_URL: is required with QSTASH_TOKEN");
+    expect(configError({ QSTASH_TOKEN: "qstash_token", PUBLIC_URL: "https://support.example.com" }).message).toContain("QSTASH_NEXT_SIGNING_KEY: is required with QSTASH_TOKEN");
+    // One key missing is said once, by the pair's own rule.
+    expect(configError({ QSTASH_TOKEN: "qstash_token", PUBLIC_URL: "https://support.example.com", QSTASH_CURRENT_SIGNING_KEY: "sig_current" }).message).toBe(
+      "Invalid environment:\n  QSTASH_NEXT_SIGNING_KEY: is required with the other QStash signing key",
+    );
+  });
+
+  it("a complete QStash setup parses, in production too", () => {
+    const qstash = { ...keys, QSTASH_TOKEN: "qstash_token", PUBLIC_URL: "https://support.example.com", CRON_SECRET: "c".repeat(32) };
+    expect(parseEnv({ DATABASE_URL: DB, ...secrets, ...qstash })).toEqual(expect.objectContaining({ APP_MODE: "production", ...qstash }));
+  });
+
+  it.each([
+    [String(DRAIN_JOB_MS - 1), false],
+    [String(DRAIN_JOB_MS), true],
+    ["900000", true],
+    ["900001", false],
+  ])("DRAIN_BUDGET_MS=%s: at least one batch's time, at most 15 minutes", (value, accepted) => {
+    if (accepted) expect(parseEnv({ DRAIN_BUDGET_MS: value }).DRAIN_BUDGET_MS).toBe(Number(value));
+    else expect(configError({ DRAIN_BUDGET_MS: value }).message).toMatch(/^ {2}DRAIN_BUDGET_MS: /m);
   });
 });

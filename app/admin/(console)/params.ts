@@ -8,6 +8,9 @@ export function oneOf<const T extends string>(value: string | string[] | undefin
   return typeof value === "string" && (choices as readonly string[]).includes(value) ? (value as T) : undefined;
 }
 
+/** A UUID, as the records' ids are: a path or query value that is not one names nothing. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The query value trimmed, or undefined when it is missing or blank. */
 export function text(value: string | string[] | undefined, max = 320): string | undefined {
   if (typeof value !== "string") return undefined;

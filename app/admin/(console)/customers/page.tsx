@@ -1,8 +1,10 @@
 import Link from "next/link";
-import { searchCustomers } from "@/lib/admin/customer-view";
+import { searchCustomers, type CustomerHit } from "@/lib/admin/customer-view";
 import { StatusBadge } from "../badges";
 import { consolePage } from "../console-page";
+import { FilterForm } from "../fields";
 import { text, type SearchParams } from "../params";
+import { StackedTable, type Column } from "../stacked-table";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Customers" };
@@ -15,6 +17,23 @@ const MATCHED: Record<string, string> = {
   stripe: "Stripe id",
 };
 
+const HIT_COLUMNS: Array<Column<CustomerHit>> = [
+  {
+    label: "Customer",
+    cell: (hit) => (
+      <span>
+        <Link href={`/admin/customers/${hit.id}`}>{hit.name ?? hit.email}</Link>
+        {hit.name && <> · {hit.email}</>}
+        {hit.mergedIntoId && <span className="badge warn">merged into another record</span>}
+      </span>
+    ),
+  },
+  { label: "Status", cell: (hit) => <StatusBadge status={hit.summary.status} /> },
+  { label: "Access", cell: (hit) => (hit.summary.hasAccess ? "has access" : "no access") },
+  { label: "Plans", cell: (hit) => hit.summary.plans.join(", ") || "—" },
+  { label: "Matched on", cell: (hit) => MATCHED[hit.matched] ?? hit.matched },
+];
+
 export default async function CustomersPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const { runtime } = await consolePage();
   const q = text((await searchParams).q);
@@ -24,13 +43,12 @@ export default async function CustomersPage({ searchParams }: { searchParams: Pr
   return (
     <>
       <h1>Customers</h1>
-      <form className="filters panel" method="get" action="/admin/customers" role="search" aria-label="Find a customer">
+      <FilterForm action="/admin/customers" role="search" label="Find a customer" submitLabel="Search">
         <div className="field grow">
           <label htmlFor="customer-q">Email, name or Stripe id (cus_…, sub_…)</label>
           <input id="customer-q" name="q" type="search" defaultValue={q ?? ""} minLength={2} maxLength={320} required autoComplete="off" />
         </div>
-        <button type="submit">Search</button>
-      </form>
+      </FilterForm>
 
       {q !== undefined && !searchable && <p role="status">Type at least 2 characters.</p>}
       {searchable &&
@@ -39,39 +57,16 @@ export default async function CustomersPage({ searchParams }: { searchParams: Pr
             No customer matches “{q}”.
           </p>
         ) : (
-          <table className="data-table stack">
-            <caption>
-              {hits.length} {hits.length === 1 ? "customer matches" : "customers match"} “{q}”
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Customer</th>
-                <th scope="col">Status</th>
-                <th scope="col">Access</th>
-                <th scope="col">Plans</th>
-                <th scope="col">Matched on</th>
-              </tr>
-            </thead>
-            <tbody>
-              {hits.map((hit) => (
-                <tr key={hit.id}>
-                  <td data-label="Customer">
-                    <span>
-                      <Link href={`/admin/customers/${hit.id}`}>{hit.name ?? hit.email}</Link>
-                      {hit.name && <> · {hit.email}</>}
-                      {hit.mergedIntoId && <span className="badge warn">merged into another record</span>}
-                    </span>
-                  </td>
-                  <td data-label="Status">
-                    <StatusBadge status={hit.summary.status} />
-                  </td>
-                  <td data-label="Access">{hit.summary.hasAccess ? "has access" : "no access"}</td>
-                  <td data-label="Plans">{hit.summary.plans.join(", ") || "—"}</td>
-                  <td data-label="Matched on">{MATCHED[hit.matched] ?? hit.matched}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <StackedTable
+            caption={
+              <>
+                {hits.length} {hits.length === 1 ? "customer matches" : "customers match"} “{q}”
+              </>
+            }
+            columns={HIT_COLUMNS}
+            rows={hits}
+            rowKey={(hit) => hit.id}
+          />
         ))}
     </>
   );

@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { ActionForm } from "../action-form";
+import { ReasonAction } from "../fields";
+import { StackedTable, type Column } from "../stacked-table";
 
 // The dead-letter queue as GET /api/admin/jobs?status=dead returns it (the route operators script
 // against), read again after each replay or discard. Last errors arrive redacted by the server.
@@ -70,66 +71,64 @@ export function DeadLetters() {
 }
 
 function DeadJobTable({ jobs, settled }: { jobs: DeadJob[]; settled: (what: string) => () => void }) {
+  const columns: Array<Column<DeadJob>> = [
+    {
+      label: "Job",
+      cell: (job) => (
+        <span>
+          <span className="mono">{job.kind}</span>
+          <br />
+          <span className="hint mono">{job.id}</span>
+        </span>
+      ),
+    },
+    { label: "Customer", cell: (job) => (job.customerId ? <Link href={`/admin/customers/${job.customerId}`}>customer record</Link> : "—") },
+    {
+      label: "Attempts",
+      num: true,
+      cell: (job) => (
+        <>
+          {job.attempts} of {job.maxAttempts}
+        </>
+      ),
+    },
+    { label: "Died", cell: (job) => stamp(job.finishedAt ?? job.updatedAt) },
+    { label: "Last error", cell: (job) => <span className="mono">{job.lastError ?? "—"}</span> },
+    {
+      label: "Actions",
+      cell: (job) => (
+        <div className="row-actions">
+          <ReasonAction
+            summary="Replay"
+            reasonId={`replay-${job.id}`}
+            url={`/api/admin/jobs/${job.id}/replay`}
+            submitLabel="Replay job"
+            done="Back in the queue."
+            onDone={settled(`Replayed ${job.kind} (${job.id.slice(0, 8)}): it is back in the queue.`)}
+          />
+          <ReasonAction
+            summary="Discard"
+            reasonId={`discard-${job.id}`}
+            url={`/api/admin/jobs/${job.id}/discard`}
+            submitLabel="Discard job"
+            done="Discarded."
+            tone="danger"
+            onDone={settled(`Discarded ${job.kind} (${job.id.slice(0, 8)}).`)}
+          />
+        </div>
+      ),
+    },
+  ];
   return (
-    <table className="data-table stack">
-      <caption>
-        {jobs.length} dead {jobs.length === 1 ? "job" : "jobs"}, most recent first
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Job</th>
-          <th scope="col">Customer</th>
-          <th scope="col" className="num">
-            Attempts
-          </th>
-          <th scope="col">Died</th>
-          <th scope="col">Last error</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        {jobs.map((job) => (
-          <tr key={job.id}>
-            <td data-label="Job">
-              <span>
-                <span className="mono">{job.kind}</span>
-                <br />
-                <span className="hint mono">{job.id}</span>
-              </span>
-            </td>
-            <td data-label="Customer">{job.customerId ? <Link href={`/admin/customers/${job.customerId}`}>customer record</Link> : "—"}</td>
-            <td data-label="Attempts" className="num">
-              {job.attempts} of {job.maxAttempts}
-            </td>
-            <td data-label="Died">{stamp(job.finishedAt ?? job.updatedAt)}</td>
-            <td data-label="Last error">
-              <span className="mono">{job.lastError ?? "—"}</span>
-            </td>
-            <td data-label="Actions">
-              <div className="row-actions">
-                <details>
-                  <summary>Replay</summary>
-                  <ActionForm url={`/api/admin/jobs/${job.id}/replay`} submitLabel="Replay job" done="Back in the queue." onDone={settled(`Replayed ${job.kind} (${job.id.slice(0, 8)}): it is back in the queue.`)}>
-                    <div className="field">
-                      <label htmlFor={`replay-${job.id}`}>Reason</label>
-                      <input id={`replay-${job.id}`} name="reason" type="text" required minLength={3} maxLength={500} autoComplete="off" />
-                    </div>
-                  </ActionForm>
-                </details>
-                <details>
-                  <summary>Discard</summary>
-                  <ActionForm url={`/api/admin/jobs/${job.id}/discard`} submitLabel="Discard job" done="Discarded." tone="danger" onDone={settled(`Discarded ${job.kind} (${job.id.slice(0, 8)}).`)}>
-                    <div className="field">
-                      <label htmlFor={`discard-${job.id}`}>Reason</label>
-                      <input id={`discard-${job.id}`} name="reason" type="text" required minLength={3} maxLength={500} autoComplete="off" />
-                    </div>
-                  </ActionForm>
-                </details>
-              </div>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <StackedTable
+      caption={
+        <>
+          {jobs.length} dead {jobs.length === 1 ? "job" : "jobs"}, most recent first
+        </>
+      }
+      columns={columns}
+      rows={jobs}
+      rowKey={(job) => job.id}
+    />
   );
 }

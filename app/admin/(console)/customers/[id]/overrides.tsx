@@ -1,6 +1,7 @@
 import type { CustomerView } from "@/lib/admin/customer-view";
 import type { PlanCatalog } from "@/lib/lifecycle/catalog";
 import { ActionForm } from "../../action-form";
+import { ReasonField, SelectField, type Option } from "../../fields";
 import { when } from "../../format";
 
 // The overrides panel: one form per action, each with a required reason, posted to
@@ -10,42 +11,22 @@ import { when } from "../../format";
 // to the converged record and the new audit entry.
 
 function Reason({ id }: { id: string }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>Reason (required, kept in the audit trail)</label>
-      <input id={id} name="reason" type="text" required minLength={3} maxLength={500} autoComplete="off" />
-    </div>
-  );
+  return <ReasonField id={id} label="Reason (required, kept in the audit trail)" />;
 }
 
 /** The catalog's Circle access groups, each with the plans that grant it. */
-function catalogGroups(catalog: PlanCatalog): Array<{ id: number; label: string }> {
+function catalogGroups(catalog: PlanCatalog): Option[] {
   const ids = [...new Set(catalog.plans.flatMap((plan) => plan.circleAccessGroupIds))].sort((a, b) => a - b);
-  return ids.map((id) => ({ id, label: `Group ${id} (${catalog.plans.filter((plan) => plan.circleAccessGroupIds.includes(id)).map((plan) => plan.name).join(", ")})` }));
+  return ids.map((id) => ({ value: id, label: `Group ${id} (${catalog.plans.filter((plan) => plan.circleAccessGroupIds.includes(id)).map((plan) => plan.name).join(", ")})` }));
 }
 
 /** The catalog's Kit tags, each with what it means. */
-function catalogTags(catalog: PlanCatalog): Array<{ id: number; label: string }> {
+function catalogTags(catalog: PlanCatalog): Option[] {
   const roles = new Map<number, Set<string>>();
   const add = (id: number, role: string) => roles.set(id, (roles.get(id) ?? new Set()).add(role));
   for (const plan of catalog.plans) for (const [status, ids] of Object.entries(plan.kitTagIds)) ids.forEach((id) => add(id, `${plan.key} ${status}`));
   catalog.promotionalTagIds.forEach((id) => add(id, "promotional"));
-  return [...roles.keys()].sort((a, b) => a - b).map((id) => ({ id, label: `Tag ${id} (${[...roles.get(id)!].join(", ")})` }));
-}
-
-function Choice({ id, label, name, options }: { id: string; label: string; name: string; options: Array<{ id: number | string; label: string }> }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} name={name} required>
-        {options.map((option) => (
-          <option key={option.id} value={option.id}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
+  return [...roles.keys()].sort((a, b) => a - b).map((id) => ({ value: id, label: `Tag ${id} (${[...roles.get(id)!].join(", ")})` }));
 }
 
 /** `version`: the record's version the page was read at, sent back so a stale form is refused. */
@@ -56,7 +37,7 @@ export function OverridesPanel({ view, catalog, version }: { view: CustomerView;
   const tags = catalogTags(catalog);
   const openJourneys = view.timeline.journeys
     .filter((journey) => journey.endedAt === null)
-    .map((journey) => ({ id: journey.id, label: `${journey.kind.replace("_", " ")} ${journey.key} (since ${when(journey.startedAt)})` }));
+    .map((journey) => ({ value: journey.id, label: `${journey.kind.replace("_", " ")} ${journey.key} (since ${when(journey.startedAt)})` }));
 
   return (
     <section aria-labelledby="overrides-heading">
@@ -65,7 +46,7 @@ export function OverridesPanel({ view, catalog, version }: { view: CustomerView;
       <div className="actions-grid">
         <div className="panel">
           <ActionForm url={url} fixed={form("grantAccess")} numbers={["accessGroupId"]} title="Grant access" submitLabel="Grant access" done="Access granted; the grant is on its way to Circle.">
-            <Choice id="grant-group" label="Access group" name="accessGroupId" options={groups} />
+            <SelectField id="grant-group" label="Access group" name="accessGroupId" options={groups} required />
             <Reason id="grant-reason" />
           </ActionForm>
         </div>
@@ -79,19 +60,19 @@ export function OverridesPanel({ view, catalog, version }: { view: CustomerView;
             done="Access revoked; the revoke is on its way to Circle."
             tone="danger"
           >
-            <Choice id="revoke-group" label="Access group" name="accessGroupId" options={groups} />
+            <SelectField id="revoke-group" label="Access group" name="accessGroupId" options={groups} required />
             <Reason id="revoke-reason" />
           </ActionForm>
         </div>
         <div className="panel">
           <ActionForm url={url} fixed={form("addTag")} numbers={["tagId"]} title="Add a tag" submitLabel="Add tag" done="Tag added; on its way to Kit.">
-            <Choice id="add-tag" label="Kit tag" name="tagId" options={tags} />
+            <SelectField id="add-tag" label="Kit tag" name="tagId" options={tags} required />
             <Reason id="add-tag-reason" />
           </ActionForm>
         </div>
         <div className="panel">
           <ActionForm url={url} fixed={form("removeTag")} numbers={["tagId"]} title="Remove a tag" submitLabel="Remove tag" done="Tag removed; on its way to Kit." tone="danger">
-            <Choice id="remove-tag" label="Kit tag" name="tagId" options={tags} />
+            <SelectField id="remove-tag" label="Kit tag" name="tagId" options={tags} required />
             <Reason id="remove-tag-reason" />
           </ActionForm>
         </div>
@@ -103,7 +84,7 @@ export function OverridesPanel({ view, catalog, version }: { view: CustomerView;
             </>
           ) : (
             <ActionForm url={url} fixed={form("endJourney")} title="End a journey" submitLabel="End journey" done="Journey ended.">
-              <Choice id="end-journey" label="Journey" name="journeyId" options={openJourneys} />
+              <SelectField id="end-journey" label="Journey" name="journeyId" options={openJourneys} required />
               <Reason id="end-journey-reason" />
             </ActionForm>
           )}

@@ -6,13 +6,13 @@ import { readRecordSubject } from "@/lib/record/read";
 import { StatusBadge } from "../../badges";
 import { consolePage } from "../../console-page";
 import { when } from "../../format";
+import { UUID } from "../../params";
+import { StackedTable, type Column } from "../../stacked-table";
 import { CircleLive } from "./circle-live";
 import { OverridesPanel } from "./overrides";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Customer" };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const MISMATCH_LABEL: Record<Mismatch["kind"], string> = {
   paid_no_access: "Paid, no access",
@@ -61,6 +61,39 @@ function timelineText(entry: TimelineEntry): { what: string; detail: string; sta
       return { what: `Job ${entry.kind}`, detail: `attempt ${entry.attempts} of ${entry.maxAttempts}`, status: entry.status, error: entry.lastError };
   }
 }
+
+type TimelineRow = { at: Date; type: TimelineEntry["type"] } & ReturnType<typeof timelineText>;
+
+const TIMELINE_COLUMNS: Array<Column<TimelineRow>> = [
+  { label: "When", cell: (row) => when(row.at) },
+  { label: "What", cell: (row) => row.what },
+  {
+    label: "Detail",
+    cell: (row) => (
+      <span>
+        <span className="mono">{row.detail}</span>
+        {row.error && <span className="action-result error"> {row.error}</span>}
+      </span>
+    ),
+  },
+  { label: "Status", cell: (row) => (row.status ? <StatusBadge status={row.status} /> : "—") },
+];
+
+const AUDIT_COLUMNS: Array<Column<CustomerView["audit"][number]>> = [
+  { label: "When", cell: (row) => when(row.at) },
+  { label: "Who", cell: (row) => row.actor },
+  { label: "Action", className: "mono", cell: (row) => row.action },
+  { label: "Reason", cell: (row) => row.reason ?? "—" },
+  {
+    label: "Change",
+    cell: (row) => (
+      <details>
+        <summary>before and after</summary>
+        <pre className="json">{JSON.stringify({ before: row.before, after: row.after }, null, 2)}</pre>
+      </details>
+    ),
+  },
+];
 
 export default async function CustomerPage({ params }: { params: Promise<{ id: string }> }) {
   const { runtime } = await consolePage();
@@ -263,35 +296,13 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
         {timeline.entries.length === 0 ? (
           <p className="empty">Nothing yet.</p>
         ) : (
-          <table className="data-table stack">
-            <caption className="sr-only">Journeys, webhook events and jobs, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Detail</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {timeline.entries.map((entry, index) => {
-                const row = timelineText(entry);
-                return (
-                  <tr key={`${entry.type}-${index}`}>
-                    <td data-label="When">{when(entry.at)}</td>
-                    <td data-label="What">{row.what}</td>
-                    <td data-label="Detail">
-                      <span>
-                        <span className="mono">{row.detail}</span>
-                        {row.error && <span className="action-result error"> {row.error}</span>}
-                      </span>
-                    </td>
-                    <td data-label="Status">{row.status ? <StatusBadge status={row.status} /> : "—"}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <StackedTable
+            caption="Journeys, webhook events and jobs, oldest first"
+            hiddenCaption
+            columns={TIMELINE_COLUMNS}
+            rows={timeline.entries.map((entry) => ({ at: entry.at, type: entry.type, ...timelineText(entry) }))}
+            rowKey={(row, index) => `${row.type}-${index}`}
+          />
         )}
       </section>
 
@@ -300,36 +311,14 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
         {audit.length === 0 ? (
           <p className="empty">No admin action yet.</p>
         ) : (
-          <table className="data-table stack" id="audit">
-            <caption className="sr-only">Admin actions on this customer, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {audit.map((row) => (
-                <tr key={row.id}>
-                  <td data-label="When">{when(row.at)}</td>
-                  <td data-label="Who">{row.actor}</td>
-                  <td data-label="Action" className="mono">
-                    {row.action}
-                  </td>
-                  <td data-label="Reason">{row.reason ?? "—"}</td>
-                  <td data-label="Change">
-                    <details>
-                      <summary>before and after</summary>
-                      <pre className="json">{JSON.stringify({ before: row.before, after: row.after }, null, 2)}</pre>
-                    </details>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <StackedTable
+            id="audit"
+            caption="Admin actions on this customer, newest first"
+            hiddenCaption
+            columns={AUDIT_COLUMNS}
+            rows={audit}
+            rowKey={(row) => row.id}
+          />
         )}
       </section>
     </>

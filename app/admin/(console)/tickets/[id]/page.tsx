@@ -7,6 +7,7 @@ import { ActionForm } from "../../action-form";
 import { StatusBadge } from "../../badges";
 import { consolePage } from "../../console-page";
 import { age, when } from "../../format";
+import { UUID } from "../../params";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Ticket" };
@@ -18,8 +19,6 @@ const NOTE_LABEL: Record<TicketNoteKind, string> = {
   resolution: "Resolution",
   customer_message: "Customer wrote (chat held)",
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function speaker(message: ChatMessage): { who: string; tone: string } {
   if (message.role === "user") return { who: "Customer", tone: "user" };
