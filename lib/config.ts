@@ -8,6 +8,28 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 const optionalUrl = optionalString.pipe(z.url().optional());
+/**
+ * A comma-separated list of web origins (`scheme://host[:port]`, no path), normalised; unset: none.
+ */
+const originList = optionalString.transform((value, ctx) => {
+  if (value === undefined) return [] as string[];
+  const origins: string[] = [];
+  for (const item of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(item);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin.toLowerCase() === item.replace(/\/$/, "").toLowerCase()) origin = url.origin;
+    } catch {
+      // not a URL
+    }
+    if (!origin) {
+      ctx.addIssue({ code: "custom", message: `"${item}" is not an origin (scheme://host[:port], no path)` });
+      return z.NEVER;
+    }
+    origins.push(origin);
+  }
+  return [...new Set(origins)];
+});
 
 const PRODUCTION_REQUIRED = [
   "DATABASE_URL",
@@ -47,6 +69,13 @@ const envSchema = z
     INGEST_PORT: z.coerce.number().int().positive().default(3001),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     STRIPE_WEBHOOK_SECRET: optionalString,
+    /** Stripe API key (a restricted read-only one will do); only the launch doctor (`npm run doctor`) uses it. */
+    STRIPE_SECRET_KEY: optionalString,
+    /** Stripe's API origin (unset: https://api.stripe.com); tests point the doctor at a fake. */
+    STRIPE_API_URL: optionalUrl,
+    /** The domain customer email is sent from, and its DKIM selector: the doctor checks SPF, DKIM and DMARC. */
+    EMAIL_DOMAIN: optionalString,
+    DKIM_SELECTOR: optionalString,
     KIT_WEBHOOK_SECRET: optionalString,
     CIRCLE_API_URL: z.url().default("https://app.circle.so/api/admin/v2"),
     CIRCLE_API_TOKEN: optionalString,
@@ -84,6 +113,13 @@ const envSchema = z
     QSTASH_URL: z.url().default("https://qstash.upstash.io"),
     /** How long one drain claims jobs for; keep it well under the host's function limit. */
     DRAIN_BUDGET_MS: z.coerce.number().int().min(DRAIN_JOB_MS).max(900_000).default(25_000),
+    /**
+     * The host sites that may embed the widget (frame `/widget`) and call `/api/chat` from the
+     * browser (CORS), comma-separated origins. The app's own origin always may; unset: no other.
+     */
+    WIDGET_ALLOWED_ORIGINS: originList,
+    /** Required as `Authorization: Bearer <METRICS_TOKEN>` by /api/metrics; unset in production: the route is off (404). */
+    METRICS_TOKEN: optionalString,
   })
   .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {
@@ -151,3 +187,11 @@ export function env(): Env {
 }
 
 export const isProduction = (config: Env = env()) => config.APP_MODE === "production";
+
+/** Every variable the schema reads, derived from it: a variable added there is listed here too. */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.in.shape);
+/** Variables whose whole value is a credential: by name (secret, token, password, key). */
+export const isSecretVariable = (name: string) => /(SECRET|TOKEN|PASSWORD|_KEY)$|_SECRET_|_SIGNING_KEY/.test(name);
+/** URL variables that may carry a password in their userinfo (`scheme://user:password@host`). */
+export const CREDENTIAL_URL_VARIABLES: readonly string[] = ["DATABASE_URL", "REDIS_URL"].filter((name) => ENV_VARIABLES.includes(name));
+export const SECRET_VARIABLES: readonly string[] = ENV_VARIABLES.filter(isSecretVariable);

@@ -120,6 +120,51 @@ export function createSignInLimiter(options: SignInLimiterOptions): SignInLimite
   };
 }
 
+/** Failed webhook signature checks: 30 per source address in any minute, then 429. */
+export const DEFAULT_WEBHOOK_FAILURE_LIMIT: RateLimit = { requests: 30, windowMs: 60_000 };
+const WEBHOOK_FAILURE_PREFIX = "entitled:webhook-failures";
+export type WebhookFailureLimiterOptions = RateLimitStore & {
+  limit?: RateLimit;
+  /** Redis key prefix; tests pass a unique one. */
+  prefix?: string;
+  /** Keys the addresses in Redis (HMAC-SHA256); the same on every instance. */
+  keySecret: string;
+};
+export interface WebhookFailureLimiter {
+  /** Counts one failed signature check from `address`; not ok once it is over the limit. */
+  failed(address: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Per-address limit on webhook deliveries that fail their signature check (lib/webhooks/http.ts
+ * refuseUnverified). Only failures are counted, so correctly signed deliveries are never limited
+ * and never wait on the store. Once an address is over the limit this process remembers it until
+ * the window resets and answers its further failures without a round trip to the store.
+ */
+export function createWebhookFailureLimiter(options: WebhookFailureLimiterOptions): WebhookFailureLimiter {
+  const scoped = openScopedWindows(options, options.prefix ?? WEBHOOK_FAILURE_PREFIX, { address: options.limit ?? DEFAULT_WEBHOOK_FAILURE_LIMIT });
+  const blockedUntil = new Map<string, number>();
+  const MAX_REMEMBERED = 10_000;
+  return {
+    async failed(address) {
+      const now = Date.now();
+      const until = blockedUntil.get(address);
+      if (until !== undefined) {
+        if (until > now) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+        blockedUntil.delete(address);
+      }
+      const decision = await scoped.take([{ scope: "address", value: address }]);
+      if (decision.ok) return { ok: true };
+      // Bounded: under an address-rotating flood the oldest entries go first.
+      if (blockedUntil.size >= MAX_REMEMBERED) blockedUntil.delete(blockedUntil.keys().next().value as string);
+      blockedUntil.set(address, now + decision.retryAfterSeconds * 1000);
+      return { ok: false, retryAfterSeconds: decision.retryAfterSeconds };
+    },
+    close: scoped.close,
+  };
+}
+
 interface Hit<S extends string> {
   scope: S;
   value: string;

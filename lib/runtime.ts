@@ -14,7 +14,7 @@ import type { StripeWebhookDeps } from "./webhooks/stripe";
 import type { ChatDeps } from "./chat/handler";
 import { chooseChatModel } from "./chat/model";
 import { log } from "./log";
-import { chooseRateLimitStore, createChatRateLimiter, createSignInLimiter, type SignInLimiter } from "./ratelimit";
+import { chooseRateLimitStore, createChatRateLimiter, createSignInLimiter, createWebhookFailureLimiter, type SignInLimiter } from "./ratelimit";
 import { metrics } from "./metrics";
 import crypto from "node:crypto";
 
@@ -67,6 +67,8 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   // Keyed with the identity secret: every instance has it, and nothing else needs a new one.
   const chatRateLimiter = createChatRateLimiter({ ...rateLimitStore, keySecret: identitySecret });
   const signInLimiter = createSignInLimiter({ ...rateLimitStore, keySecret: sessionSecret });
+  // Failed webhook signature checks per source address (valid deliveries are never counted).
+  const webhookFailureLimiter = createWebhookFailureLimiter({ ...rateLimitStore, keySecret: identitySecret });
   const jobHandlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
   return {
     env: config,
@@ -74,8 +76,8 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
     catalog,
     circle,
     jobHandlers,
-    stripeWebhook: { ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET") },
-    kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET") },
+    stripeWebhook: { ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter },
+    kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter },
     drain: drainDeps(config, workerOptions(config, db, jobHandlers)),
     chat: {
       db,
@@ -88,7 +90,7 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
     sessionSecret,
     signInLimiter,
     async close() {
-      await Promise.all([chatRateLimiter.close(), signInLimiter.close()]);
+      await Promise.all([chatRateLimiter.close(), signInLimiter.close(), webhookFailureLimiter.close()]);
       await db.close();
     },
   };

@@ -10,7 +10,12 @@ export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql://postgres:postgres@12
 
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== lint"; npx eslint . --max-warnings 0
-echo "== build"; npx next build >/dev/null
+# One build for everything after it, made with a canary value in every secret variable; the scan
+# fails the run if a canary or a server-only variable name reaches a client file.
+echo "== build + bundle scan"; npx tsx scripts/scan-bundle.ts
+# High or critical advisories in production dependencies fail the run unless audit-allowlist.json
+# lists them with a reason; an unreachable audit endpoint is reported, not failed (scripts/audit.ts).
+echo "== dependency audit"; npx tsx scripts/audit.ts
 echo "== tests on PGlite"; TEST_DB=pglite npx vitest run
 # The offline model must pass every scenario; a configured hosted model is for `npm run eval`, not the gate.
 echo "== evals (offline model, gate: 100%)"; env -u OPENAI_API_KEY TEST_DB=pglite npx tsx evals/run.ts --trials 2 --gate --out test-results/evals

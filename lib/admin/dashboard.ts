@@ -1,4 +1,5 @@
 import type { Database } from "../db";
+import type { JobKind } from "../jobs/kinds";
 import type * as Db from "../generated/prisma/enums";
 
 // The console dashboard's numbers, each chart one statement: how long a purchase waits for its
@@ -55,12 +56,12 @@ export interface DashboardData {
 
 const epochMs = (expression: string) => `round(EXTRACT(EPOCH FROM ${expression}) * 1000)::float8`;
 
-// $1 now, $2 the bucket edges (0 first).
+// $1 now, $2 the bucket edges (0 first), $3 the Circle grant's job kind.
 const PAYMENT_TO_ACCESS_SQL = `
 WITH purchases AS (
   SELECT e."receivedAt",
          (SELECT min(j."finishedAt") FROM "Job" j
-           WHERE j."customerId" = e."customerId" AND j.kind = 'circle.grant' AND j.status = 'succeeded'
+           WHERE j."customerId" = e."customerId" AND j.kind = $3 AND j.status = 'succeeded'
              AND j."createdAt" >= e."receivedAt" AND j."createdAt" < e."receivedAt" + interval '1 day') AS "accessAt"
     FROM "WebhookEvent" e
    WHERE e.provider = 'stripe' AND e.type = 'checkout.session.completed' AND e."customerId" IS NOT NULL
@@ -133,7 +134,7 @@ export async function dashboardData(db: Database, now: Date): Promise<DashboardD
     conversations: Array<{ day: number; withTicket: number; withoutTicket: number }>;
   };
   const [[payment], outcomes, [queue], [support]] = await Promise.all([
-    db.sql<PaymentRow>(PAYMENT_TO_ACCESS_SQL, [at, [0, ...PAYMENT_TO_ACCESS_EDGES]]),
+    db.sql<PaymentRow>(PAYMENT_TO_ACCESS_SQL, [at, [0, ...PAYMENT_TO_ACCESS_EDGES], "circle.grant" satisfies JobKind]),
     db.sql<OutcomeRow>(OUTCOMES_SQL, [at]),
     db.sql<QueueRow>(QUEUE_SQL, [at, firstDay]),
     db.sql<SupportRow>(SUPPORT_SQL, [at, firstDay]),

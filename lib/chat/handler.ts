@@ -20,6 +20,10 @@ import { addCustomerMessage, heldTicketJson } from "../support/tickets";
 import { createTools } from "../../tools";
 import { agentOf, isHeldNotice, MESSAGE_JSON, type ChatMessage } from "./messages";
 import { SYSTEM_PROMPT } from "./prompt";
+import { BodyTooLargeError, readBody } from "../webhooks/http";
+
+/** The largest chat request body read (413 over it). */
+export const MAX_CHAT_BODY_BYTES = 1024 * 1024;
 
 // POST /api/chat (AI SDK UI message stream) and GET /api/chat (history for the widget, which
 // it polls for a person's replies). The history comes from the database, never from the
@@ -230,8 +234,10 @@ export async function handleChatPost(request: Request, deps: ChatDeps): Promise<
   }
   let body: unknown;
   try {
-    body = await request.json();
-  } catch {
+    // The widget sends the conversation so far (at most 200 messages): 1 MiB is ample.
+    body = JSON.parse(await readBody(request, MAX_CHAT_BODY_BYTES));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return json(413, { error: "The request is too large." });
     return json(400, { error: "The request body is not JSON." });
   }
   const parsed = chatRequest.safeParse(body);

@@ -42,6 +42,8 @@ export interface CircleClient {
   isInAccessGroup(accessGroupId: number, email: string): Promise<boolean>;
   /** Every community member id in an access group, all pages read. */
   listAccessGroupMemberIds(accessGroupId: number): Promise<number[]>;
+  /** False when Circle has no such access group (the launch doctor checks the catalog's). */
+  accessGroupExists(accessGroupId: number): Promise<boolean>;
 }
 
 // `accepted_invitation` is "YYYY-MM-DD HH:MM:SS UTC" once accepted and "" before: only its
@@ -200,6 +202,22 @@ export function createCircleClient(options: CircleClientOptions): CircleClient {
         retryable: false,
         message: `circle listAccessGroupMembers: more than ${MAX_LIST_PAGES} pages`,
       });
+    },
+
+    async accessGroupExists(accessGroupId) {
+      try {
+        await request({
+          operation: "accessGroupExists",
+          method: "GET",
+          path: `/access_groups/${accessGroupId}/community_members`,
+          query: { page: 1, per_page: 1 },
+          schema: accessGroupMembersPageSchema,
+        });
+        return true;
+      } catch (error) {
+        if (isNotFound(error) && error.detail === MISSING_ACCESS_GROUP) return false;
+        throw error;
+      }
     },
 
     async isInAccessGroup(accessGroupId, email) {

@@ -41,7 +41,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { catalogGraceDays?: number } = {}): Promise<Stack> {
+export interface StackOptions {
+  catalogGraceDays?: number;
+  /**
+   * How long a Circle or Kit call may take before the client gives up (300 ms: fault tests see
+   * timeouts quickly). Tests that count provider requests under load want more, so a slow answer
+   * is not retried and counted twice.
+   */
+  providerTimeoutMs?: number;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const testDb = await createTestDatabase();
   const { db } = testDb;
   const circle = createFakeCircle();
@@ -78,7 +88,7 @@ export async function startStack(options: { catalogGraceDays?: number } = {}): P
       },
     ],
   });
-  const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: 300 });
+  const handlers = handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url, timeoutMs: options.providerTimeoutMs ?? 300 });
   const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 10, leaseMs: 5_000, backoff: TEST_BACKOFF });
   const ledger = createLedgerWriter(db);
   const stripeHandler = createStripeWebhookHandler({ ledger, secret: STRIPE_SECRET });

@@ -10,11 +10,14 @@ export class BodyTooLargeError extends Error {}
 export interface Delivery {
   header(name: string): string | null;
   body: string;
+  /** The sender's address (X-Forwarded-For's first entry, else the socket's); null when unknown. */
+  address?: string | null;
 }
 
 export interface Answer {
   status: number;
   body: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 export type WebhookProcessor = (delivery: Delivery) => Promise<Answer>;
@@ -22,8 +25,39 @@ export type WebhookProcessor = (delivery: Delivery) => Promise<Answer>;
 export const answer = (status: number, body: Record<string, unknown>): Answer => ({ status, body });
 export const refuse = (status: number, message: string): Answer => ({ status, body: { error: message } });
 
-export function json(status: number, body: Record<string, unknown>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+export function json(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...headers, "content-type": "application/json" } });
+}
+
+/**
+ * Counts failed signature checks per source address, so one noisy or hostile sender cannot
+ * flood the webhook routes. Only failures are counted: a correctly signed delivery never
+ * touches it (no I/O on the hot path) and is never refused by it.
+ */
+export interface WebhookFailureLimiter {
+  /** Records one failed check from `address`; not ok once the address is over its allowance. */
+  failed(address: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
+}
+
+/**
+ * The answer to a delivery whose signature did not verify: 400 with the reason, or 429 with
+ * Retry-After when its address has failed too often. A limiter that cannot be reached does
+ * not turn a 400 into a 5xx (the sender would only retry harder).
+ */
+export async function refuseUnverified(delivery: Delivery, limiter: WebhookFailureLimiter | undefined, message: string): Promise<Answer> {
+  if (limiter && delivery.address) {
+    const decision = await limiter.failed(delivery.address).catch(() => ({ ok: true }) as const);
+    if (!decision.ok) {
+      return { status: 429, body: { error: "too many deliveries with invalid signatures from this address" }, headers: { "retry-after": String(decision.retryAfterSeconds) } };
+    }
+  }
+  return refuse(400, message);
+}
+
+/** The client address a Web Request came from, as the chat's limit reads it. */
+export function requestAddress(request: Request): string | null {
+  const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  return forwarded || request.headers.get("x-real-ip")?.trim() || null;
 }
 
 export const rejection = (status: number, message: string) => json(status, { error: message });
@@ -38,8 +72,8 @@ export async function serveWebRequest(request: Request, process: WebhookProcesso
     if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
     return rejection(400, "could not read the body");
   }
-  const result = await process({ header: (name) => request.headers.get(name), body });
-  return json(result.status, result.body);
+  const result = await process({ header: (name) => request.headers.get(name), body, address: requestAddress(request) });
+  return json(result.status, result.body, result.headers);
 }
 
 export const asWebHandler =

@@ -6,9 +6,9 @@ import { processStripeDelivery, type StripeWebhookDeps } from "./stripe";
 // A minimal Node HTTP host for the webhook processors the Next routes mount too. It hands
 // node's request to the processor as it is, without building Web Request/Response objects.
 
-function reply(res: http.ServerResponse, { status, body }: Answer, close = false) {
+function reply(res: http.ServerResponse, { status, body, headers: extra }: Answer, close = false) {
   const text = JSON.stringify(body);
-  const headers: http.OutgoingHttpHeaders = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+  const headers: http.OutgoingHttpHeaders = { ...extra, "content-type": "application/json", "content-length": Buffer.byteLength(text) };
   if (close) headers.connection = "close";
   res.writeHead(status, headers);
   res.end(text);
@@ -51,7 +51,10 @@ export function createIngestServer(deps: { stripeWebhook: StripeWebhookDeps; kit
         const value = req.headers[name];
         return Array.isArray(value) ? value.join(", ") : (value ?? null);
       };
-      process({ header, body: Buffer.concat(chunks).toString("utf8") })
+      // The sender's address is read only here, and used only when the signature fails.
+      const forwarded = header("x-forwarded-for")?.split(",")[0]?.trim();
+      const address = forwarded || req.socket.remoteAddress || null;
+      process({ header, body: Buffer.concat(chunks).toString("utf8"), address })
         .then((result) => reply(res, result))
         .catch(() => reply(res, refused(500, "internal error")));
     });

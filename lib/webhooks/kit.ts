@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { log } from "../log";
 import { metrics } from "../metrics";
 import type { LedgerEntry, LedgerWriter } from "./ledger";
-import { answer, asWebHandler, refuse, serveWebRequest, type Answer, type Delivery, type WebhookProcessor } from "./http";
+import { answer, asWebHandler, refuse, refuseUnverified, serveWebRequest, type Answer, type Delivery, type WebhookFailureLimiter, type WebhookProcessor } from "./http";
 import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "../lifecycle/kit-events";
 
 // POST /api/webhooks/kit. Kit signs a delivery with `X-Kit-Signature: t=<unix>,v1=<hex>`:
@@ -36,12 +36,14 @@ export function signKitPayload(raw: string, secret: string, timestamp = Math.flo
 export interface KitWebhookDeps {
   ledger: LedgerWriter;
   secret: string;
+  /** Counts failed signature checks per address (429 past the allowance); unset: no limit. */
+  failureLimiter?: WebhookFailureLimiter;
 }
 
 export async function processKitDelivery(incoming: Delivery, deps: KitWebhookDeps): Promise<Answer> {
   const raw = incoming.body;
   const check = verifyKitSignature(incoming.header("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
-  if (!check.ok) return refuse(400, `invalid webhook: ${check.reason}`);
+  if (!check.ok) return refuseUnverified(incoming, deps.failureLimiter, `invalid webhook: ${check.reason}`);
 
   let body: unknown;
   try {

@@ -2,7 +2,7 @@ import Stripe from "stripe";
 import { log } from "../log";
 import { metrics } from "../metrics";
 import type { LedgerWriter } from "./ledger";
-import { answer, asWebHandler, refuse, serveWebRequest, type Answer, type Delivery, type WebhookProcessor } from "./http";
+import { answer, asWebHandler, refuse, refuseUnverified, serveWebRequest, type Answer, type Delivery, type WebhookFailureLimiter, type WebhookProcessor } from "./http";
 import { handledStripeTypes, normalizeStripeEvent, stripeEnvelopeSchema } from "../lifecycle/stripe-events";
 
 // POST /api/webhooks/stripe, framework-free, mounted by the Next route and by the lean ingest
@@ -12,22 +12,57 @@ export const STRIPE_TOLERANCE_SECONDS = 300;
 
 export interface StripeWebhookDeps {
   ledger: LedgerWriter;
+  /**
+   * The endpoint's signing secret, or several separated by commas (`whsec_new,whsec_old`) while
+   * one is rolled: a delivery signed with any of them is accepted.
+   */
   secret: string;
+  /** Counts failed signature checks per address (429 past the allowance); unset: no limit. */
+  failureLimiter?: WebhookFailureLimiter;
+}
+
+/** The secrets a (comma-separated) STRIPE_WEBHOOK_SECRET holds, blanks dropped. */
+export function stripeWebhookSecrets(secret: string): string[] {
+  return secret
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+}
+
+/**
+ * Stripe's constructEvent against each secret in turn: the first that verifies wins. A failure
+ * other than a signature mismatch (a body that is not JSON) is thrown as it is; when no secret
+ * verifies, the first secret's error is thrown (a stale timestamp says so under every secret).
+ */
+export function constructStripeEvent(raw: string, signature: string, secrets: string[], toleranceSeconds = STRIPE_TOLERANCE_SECONDS): Stripe.Event {
+  if (secrets.length === 0) throw new Stripe.errors.StripeSignatureVerificationError(signature, raw, { message: "No webhook secret configured" });
+  let first: unknown;
+  for (const secret of secrets) {
+    try {
+      return Stripe.webhooks.constructEvent(raw, signature, secret, toleranceSeconds);
+    } catch (error) {
+      if (!(error instanceof Stripe.errors.StripeSignatureVerificationError)) throw error;
+      first ??= error;
+    }
+  }
+  throw first;
 }
 
 export async function processStripeDelivery(delivery: Delivery, deps: StripeWebhookDeps): Promise<Answer> {
   const signature = delivery.header("stripe-signature");
-  if (!signature) return refuse(400, "missing Stripe-Signature header");
+  if (!signature) return refuseUnverified(delivery, deps.failureLimiter, "missing Stripe-Signature header");
   const raw = delivery.body;
 
   let verified: unknown;
   try {
-    verified = Stripe.webhooks.constructEvent(raw, signature, deps.secret, STRIPE_TOLERANCE_SECONDS);
+    verified = constructStripeEvent(raw, signature, stripeWebhookSecrets(deps.secret));
   } catch (error) {
     // Stripe's messages say why (no matching signature, timestamp outside tolerance)
-    // without echoing the secret.
-    const reason = error instanceof Stripe.errors.StripeSignatureVerificationError ? error.message.split("\n")[0] : "body is not JSON";
-    return refuse(400, `invalid webhook: ${reason}`);
+    // without echoing the secret. Only a failed signature counts against the address.
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      return refuseUnverified(delivery, deps.failureLimiter, `invalid webhook: ${error.message.split("\n")[0]}`);
+    }
+    return refuse(400, "invalid webhook: body is not JSON");
   }
 
   const envelope = stripeEnvelopeSchema.safeParse(verified);

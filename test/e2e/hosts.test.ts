@@ -17,6 +17,7 @@ const built = fs.existsSync(".next/BUILD_ID");
 const STRIPE_SECRET = "whsec_hosts_test";
 const KIT_SECRET = "kit_hosts_test";
 const ADMIN_TOKEN = "admin-token-for-the-hosts-test";
+const METRICS_TOKEN = "metrics-token-for-the-hosts-test";
 
 let testDb: TestDatabase;
 let circle: FakeCircle;
@@ -45,6 +46,7 @@ beforeAll(async () => {
     KIT_API_KEY: FAKE_KIT_API_KEY,
     CHAT_IDENTITY_SECRET: "chat-identity-secret-for-tests",
     ADMIN_TOKEN,
+    METRICS_TOKEN,
     REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
     LOG_LEVEL: "warn",
     NEXT_TELEMETRY_DISABLED: "1",
@@ -139,7 +141,8 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
 
   it("serves health, readiness and Prometheus metrics", async () => {
     expect(await (await fetch(`${next.url}/api/health?ready=1`)).json()).toEqual({ status: "ready", database: "postgres" });
-    const metricsText = await (await fetch(`${next.url}/api/metrics`)).text();
+    expect((await fetch(`${next.url}/api/metrics`)).status).toBe(401);
+    const metricsText = await (await fetch(`${next.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metricsText).toMatch(/entitled_jobs\{status="succeeded"\} \d+/);
     expect(metricsText).toContain("entitled_webhook_events_total");
   });

@@ -144,7 +144,8 @@ describe("POST /api/chat", () => {
     ["no messages", { id: "c", messages: [] }, 400],
     ["a last message from the assistant", { id: "c", messages: [{ id: "m", role: "assistant", parts: [{ type: "text", text: "hi" }] }] }, 400],
     ["an over-long message", { id: "c", messages: [message("x".repeat(2_001))] }, 400],
-  ])("answers 400 to %s", async (_case, body, status) => {
+    ["a body over 1 MiB", JSON.stringify({ id: "c", messages: [message("hi")], pad: "x".repeat(1024 * 1024) }), 413],
+  ])("refuses %s (400, or 413 over the size limit)", async (_case, body, status) => {
     const token = await signIdentityToken("a@example.com", SECRET);
     const response =
       typeof body === "string"

@@ -24,7 +24,8 @@ const DRAIN_URL = "https://support.example.com/api/jobs/drain";
 let stack: Stack;
 let published: Array<{ url: string; delaySeconds: number }>;
 beforeEach(async () => {
-  stack = await startStack();
+  // Effects are counted in the fakes' request logs: a slow answer under load must not be retried.
+  stack = await startStack({ providerTimeoutMs: 10_000 });
   published = [];
 });
 afterEach(async () => {

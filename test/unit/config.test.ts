@@ -43,6 +43,7 @@ describe("parseEnv: defaults", () => {
       BENCH_ROUTES: "0",
       QSTASH_URL: "https://qstash.upstash.io",
       DRAIN_BUDGET_MS: 25_000,
+      WIDGET_ALLOWED_ORIGINS: [],
     });
   });
 
