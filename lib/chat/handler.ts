@@ -16,7 +16,7 @@ import { log } from "../log";
 import type { ChatRateLimiter } from "../ratelimit";
 import { ticketReference } from "../record/entitlement-view";
 import { identityParams } from "../record/read";
-import { addCustomerMessage, heldTicketJson } from "../support/tickets";
+import { addCustomerMessage } from "../support/tickets";
 import { createTools } from "../../tools";
 import { agentOf, isHeldNotice, MESSAGE_JSON, type ChatMessage } from "./messages";
 import { SYSTEM_PROMPT } from "./prompt";
@@ -79,7 +79,7 @@ recent AS (
   SELECT id, role, parts, metadata, "createdAt" FROM "Message" WHERE "conversationId" = $1
   UNION ALL SELECT id, role, parts, NULL::jsonb, "createdAt" FROM stored
   ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
-SELECT owner.identity AS owner, customer.id AS "customerId", ${HISTORY_JSON} AS history, ${heldTicketJson("$1")} AS held,
+SELECT owner.identity AS owner, customer.id AS "customerId", ${HISTORY_JSON} AS history, held_ticket($1) AS held,
        EXISTS (SELECT 1 FROM stored) AS fresh
   FROM owner, customer`;
 
@@ -115,7 +115,7 @@ WITH latest AS (SELECT id FROM "Conversation" WHERE identity = $1 AND ($2::text 
 recent AS (
   SELECT id, role, parts, metadata, "createdAt" FROM "Message" WHERE "conversationId" = (SELECT id FROM latest)
   ORDER BY "createdAt" DESC LIMIT ${MAX_HISTORY})
-SELECT latest.id, ${HISTORY_JSON} AS messages, ${heldTicketJson("latest.id")} AS held FROM latest`;
+SELECT latest.id, ${HISTORY_JSON} AS messages, held_ticket(latest.id) AS held FROM latest`;
 
 const textParts = z.array(z.object({ type: z.literal("text"), text: z.string().trim().min(1).max(2_000) })).min(1);
 const historyQuery = z.object({ id: z.string().min(1).max(100).optional() });

@@ -146,18 +146,6 @@ export async function openSystemTickets(tx: Session, customerId: string, tickets
   );
 }
 
-/**
- * The ticket holding conversation `conversation` (an SQL expression), as JSON {id, agent} or
- * NULL: a person took it or replied (heldAt) and it is not resolved. For the chat's own
- * statements, so a turn and a poll stay one round trip. Reads the open and pending tickets only
- * (the status index), the queue's size rather than every ticket ever opened.
- */
-export const heldTicketJson = (conversation: string) => `(
-  SELECT json_build_object('id', ticket.id, 'agent', admin.name)
-    FROM "Ticket" ticket LEFT JOIN "AdminUser" admin ON admin.id = ticket."assigneeId"
-   WHERE ticket.status IN ('open', 'pending') AND ticket."conversationId" = ${conversation} AND ticket."heldAt" IS NOT NULL
-   ORDER BY ticket."heldAt" DESC LIMIT 1)`;
-
 /** A customer's message in a chat a person holds: a note on the ticket, which is theirs to answer again. */
 export async function addCustomerMessage(db: Database, ticketId: string, text: string): Promise<void> {
   await db.sql(
