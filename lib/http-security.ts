@@ -56,7 +56,8 @@ export function pagePolicy(pathname: string, nonce: string, config: SecurityEnv)
 /** The policy of every non-page response (JSON, scripts, metrics): loads nothing, framed by no one. */
 export const API_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
-function originOf(url: string): string | null {
+/** The origin of a URL, or null when it is not one. */
+export function originOf(url: string): string | null {
   try {
     return new URL(url).origin;
   } catch {
@@ -64,7 +65,7 @@ function originOf(url: string): string | null {
   }
 }
 
-/** The origins a request to this app counts as same-origin from: its URL's, its Host header's and PUBLIC_URL's (as the console's guard). */
+/** The origins a request to this app counts as same-origin from: its URL's, its Host header's and PUBLIC_URL's (the chat's CORS and the console's guard). */
 export function ownOrigins(request: Request, config: Pick<SecurityEnv, "PUBLIC_URL">): Set<string> {
   const url = new URL(request.url);
   const origins = new Set([url.origin]);

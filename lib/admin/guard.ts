@@ -5,6 +5,7 @@ import { getIronSession } from "iron-session";
 import type { Env } from "../config";
 import type { Runtime } from "../runtime";
 import { isAdmin } from "../auth";
+import { originOf, ownOrigins } from "../http-security";
 import { rejection } from "../webhooks/http";
 import type { Actor } from "./actor";
 import { resumeSession, sessionCookie, sessionOptions, tokenOf, type AdminActor, type SessionData } from "./session";
@@ -22,26 +23,6 @@ export type Authorized = { ok: true; actor: Actor } | { ok: false; response: Res
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 
 export const LOGIN_PATH = "/admin/login";
-
-function originOf(url: string): string | null {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return null;
-  }
-}
-
-/** The origins this request may come from: its own (URL and Host header) and PUBLIC_URL's. */
-function ownOrigins(request: Request, env: Pick<Env, "PUBLIC_URL">): Set<string> {
-  const url = new URL(request.url);
-  const origins = new Set([url.origin]);
-  const host = request.headers.get("host");
-  const fromHost = host ? originOf(`${url.protocol}//${host}`) : null;
-  if (fromHost) origins.add(fromHost);
-  const publicOrigin = env.PUBLIC_URL ? originOf(env.PUBLIC_URL) : null;
-  if (publicOrigin) origins.add(publicOrigin);
-  return origins;
-}
 
 /**
  * Whether a request comes from the console's own pages: its Origin is one of ours or, when a
