@@ -119,6 +119,19 @@ export function planRecordChanges(
       });
     }
   }
+  // What an earlier point of the history called for and the whole history does not, never
+  // held (its events came out of order, or together): the row an in-order delivery would have
+  // left, revoked or removed, at version 0 since no job ever acted on it.
+  const heldGrants = new Set(held.grants.map((grant) => grant.accessGroupId));
+  for (const accessGroupId of desired.released?.accessGroupIds ?? []) {
+    if (!heldGrants.has(accessGroupId) && !grants.has(accessGroupId)) grants.set(accessGroupId, { accessGroupId, state: "revoked", version: 0 });
+  }
+  const heldTags = new Set(held.tags.map((tag) => tag.tagId));
+  for (const tagId of desired.released?.tagIds ?? []) {
+    if (heldTags.has(tagId) || tags.has(tagId)) continue;
+    const seen = facts.kitTagsObserved.get(tagId);
+    tags.set(tagId, { tagId, state: "removed", version: 0, presentInKit: seen?.present ?? null, observedAt: seen?.at ?? null });
+  }
   const observed = [...facts.kitTagsObserved]
     .filter(([tagId]) => !tags.has(tagId))
     .map(([tagId, seen]) => ({ tagId, presentInKit: seen.present, observedAt: seen.at }));

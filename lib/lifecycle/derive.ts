@@ -1,6 +1,7 @@
 import type { EntitlementStatus, JourneyKind } from "./states";
 import { catalogAccessGroupIds, catalogTagIds, managedTagIds, type PlanCatalog } from "./catalog";
-import type { CustomerFacts, SourceFacts } from "./fold";
+import type { CanonicalEvent } from "./events";
+import { compareEvents, foldEvents, type CustomerFacts, type SourceFacts } from "./fold";
 import { journeyKey, NO_OVERRIDES, type Overrides } from "./overrides";
 
 // Pure. What the record should say at `now`, given the customer's facts and an admin's
@@ -40,7 +41,23 @@ export interface DesiredState {
   nextCheckAt: Date | null;
   /** Failed-payment episodes whose retry window ended unpaid: each needs a billing ticket. */
   unpaidAfterGrace: Array<{ journeyKey: string; planKey: string; graceUntil: Date }>;
+  /**
+   * Access groups and tags an earlier point of the history called for and the whole history no
+   * longer does (deriveFromHistory): their rows read revoked / removed, whichever order the
+   * events came in. Absent when derived from facts alone.
+   */
+  released?: { accessGroupIds: ReadonlySet<number>; tagIds: ReadonlySet<number> };
 }
+
+/** What earlier points of a customer's history called for (deriveFromHistory). */
+export interface PastDemands {
+  accessGroupIds: ReadonlySet<number>;
+  tagIds: ReadonlySet<number>;
+  /** Onboarding tags of every activation: added once, at the first, and kept. */
+  onboardingTagIds: ReadonlySet<number>;
+}
+
+const NO_PAST: PastDemands = { accessGroupIds: new Set(), tagIds: new Set(), onboardingTagIds: new Set() };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -90,13 +107,13 @@ export function deriveEntitlement(src: SourceFacts, catalog: PlanCatalog, now: D
 function journeysOf(src: SourceFacts): DerivedJourney[] {
   const journeys: DerivedJourney[] = [];
   if (src.firstPaidAt) {
-    journeys.push({ kind: "purchase", key: src.sourceId, startedAt: src.firstPaidAt, endedAt: src.refundedAt ?? src.disputedAt ?? src.endedAt });
+    journeys.push({ kind: "purchase", key: src.sourceId, startedAt: src.firstPaidAt, endedAt: src.refundedAt ?? src.disputedAt ?? src.firstEndedAt });
   }
   for (const episode of src.failureEpisodes) {
     journeys.push({ kind: "payment_failure", key: episode.invoiceId, startedAt: episode.startedAt, endedAt: episode.resolvedAt });
   }
   if (src.cancelRequestedAt) {
-    journeys.push({ kind: "cancellation", key: src.sourceId, startedAt: src.cancelRequestedAt, endedAt: src.endedAt });
+    journeys.push({ kind: "cancellation", key: src.sourceId, startedAt: src.cancelRequestedAt, endedAt: src.cancelWithdrawnAt ?? src.firstEndedAt });
   }
   if (src.refundedAt && src.refundChargeId) {
     journeys.push({ kind: "refund", key: src.refundChargeId, startedAt: src.refundedAt, endedAt: null });
@@ -114,7 +131,7 @@ function journeysOf(src: SourceFacts): DerivedJourney[] {
  * A journey the record holds as ended stays ended, and an unpaid episode an admin ended opens
  * no billing ticket.
  */
-export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: Date, overrides: Overrides = NO_OVERRIDES): DesiredState {
+export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: Date, overrides: Overrides = NO_OVERRIDES, past: PastDemands = NO_PAST): DesiredState {
   const entitlements: DerivedEntitlement[] = [];
   const accessGroupIds = new Set<number>();
   const tagsWanted = new Set<number>();
@@ -126,8 +143,13 @@ export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: D
     if (at && at > now && (nextCheckAt === null || at < nextCheckAt)) nextCheckAt = at;
   };
 
+  const journeyKeys = new Set<string>();
   for (const src of facts.sources.values()) {
     for (const journey of journeysOf(src)) {
+      // One journey per key (a charge refunded twice, placed on two purchases): the first holds it.
+      const key = journeyKey(journey.kind, journey.key);
+      if (journeyKeys.has(key)) continue;
+      journeyKeys.add(key);
       journeys.push({ ...journey, endedAt: journey.endedAt ?? overrides.endedJourneys.get(journeyKey(journey.kind, journey.key)) ?? null });
     }
     const entitlement = deriveEntitlement(src, catalog, now);
@@ -154,12 +176,67 @@ export function deriveDesired(facts: CustomerFacts, catalog: PlanCatalog, now: D
     }
   }
 
+  past.onboardingTagIds.forEach((id) => tagsWanted.add(id));
   // Whatever one entitlement grants wins over what another ends.
   for (const id of tagsWanted) tagsSuppressed.delete(id);
 
   applyOverrides(catalog, overrides, accessGroupIds, tagsWanted, tagsSuppressed);
   const tagsUnwanted = new Set([...managedTagIds(catalog)].filter((id) => !tagsWanted.has(id)));
-  return { entitlements, accessGroupIds, tagsWanted, tagsUnwanted, tagsSuppressed, journeys, nextCheckAt, unpaidAfterGrace };
+  const released = {
+    accessGroupIds: new Set([...past.accessGroupIds].filter((id) => !accessGroupIds.has(id))),
+    tagIds: new Set([...past.tagIds].filter((id) => !tagsWanted.has(id))),
+  };
+  return { entitlements, accessGroupIds, tagsWanted, tagsUnwanted, tagsSuppressed, journeys, nextCheckAt, unpaidAfterGrace, released };
+}
+
+/**
+ * The customer's facts and what the record should say, from their whole history, the same
+ * whatever order its events arrived in and however their applies interleaved. An in-order
+ * delivery acts on every point of the history as it arrives, so each point (the events up to
+ * one, derived at that event's time) counts too: the onboarding tags of any activation
+ * are wanted for good, an access group or tag called for once and no longer is released (its
+ * row reads revoked or removed), and a journey that went missing ended. Quadratic in the
+ * history's length, which is a customer's events (tens).
+ */
+export function deriveFromHistory(
+  events: readonly CanonicalEvent[],
+  catalog: PlanCatalog,
+  now: Date,
+  overrides: Overrides = NO_OVERRIDES,
+): { facts: CustomerFacts; desired: DesiredState } {
+  const sorted = [...events].sort(compareEvents);
+  const accessGroupIds = new Set<number>();
+  const tagIds = new Set<number>();
+  const onboardingTagIds = new Set<number>();
+  // Journeys as last seen, with the time of the event at whose point each went missing.
+  const journeys = new Map<string, { journey: DerivedJourney; goneAt: Date | null }>();
+  for (let end = 1; end <= sorted.length; end++) {
+    const at = sorted[end - 1]!.at;
+    const point = deriveDesired(foldEvents(sorted.slice(0, end), catalog), catalog, at);
+    point.accessGroupIds.forEach((id) => accessGroupIds.add(id));
+    // A tag taken off at some point (a promotion after a refund) has its row too.
+    [...point.tagsWanted, ...point.tagsSuppressed].forEach((id) => tagIds.add(id));
+    onboardingOf(point, catalog).forEach((id) => onboardingTagIds.add(id));
+    const seen = new Set(point.journeys.map((journey) => journeyKey(journey.kind, journey.key)));
+    for (const journey of point.journeys) journeys.set(journeyKey(journey.kind, journey.key), { journey, goneAt: null });
+    for (const [key, entry] of journeys) if (!seen.has(key)) entry.goneAt ??= at;
+  }
+  const facts = foldEvents(sorted, catalog);
+  const desired = deriveDesired(facts, catalog, now, overrides, { accessGroupIds, tagIds, onboardingTagIds });
+  // A journey an earlier point had and the whole history has not (a refund that named no
+  // payment, placed on a purchase that was paid again later) ended with the event that took it away.
+  const derived = new Set(desired.journeys.map((journey) => journeyKey(journey.kind, journey.key)));
+  for (const [key, { journey, goneAt }] of journeys) {
+    if (!derived.has(key)) desired.journeys.push({ ...journey, endedAt: journey.endedAt ?? goneAt });
+  }
+  return { facts, desired };
+}
+
+/** The onboarding tags of the plans a derivation finds active or trialing. */
+function onboardingOf(desired: DesiredState, catalog: PlanCatalog): number[] {
+  return desired.entitlements.flatMap((entitlement) =>
+    entitlement.status === "active" || entitlement.status === "trialing" ? (catalog.plans.find((plan) => plan.key === entitlement.planKey)?.kitTagIds.onboarding ?? []) : [],
+  );
 }
 
 /** An admin's access and tag decisions over what the entitlements imply (a denied tag is suppressed: taken off whoever put it on). */

@@ -15,10 +15,14 @@ export interface SourceFacts {
   paid: boolean;
   firstPaidAt: Date | null;
   lastPaymentAt: Date | null;
+  /** Every payment's time: which purchase was the latest paid when a refund names no payment. */
+  paidAt: Date[];
   lastPaymentStatus: "paid" | "failed" | "refunded" | "disputed" | null;
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
   endedAt: Date | null;
+  /** The first time a snapshot said it ended: journeys end there for good (they never reopen). */
+  firstEndedAt: Date | null;
   /** Start of an unresolved failed-payment episode. */
   failingSince: Date | null;
   failingInvoiceId: string | null;
@@ -27,7 +31,13 @@ export interface SourceFacts {
   refundChargeId: string | null;
   disputedAt: Date | null;
   disputeId: string | null;
+  /** The first request to cancel: the cancellation journey's start. */
   cancelRequestedAt: Date | null;
+  /**
+   * When the customer took the cancellation back (a snapshot no longer canceling): the journey
+   * ends there, and stays ended, since a held journey never reopens (lib/lifecycle/overrides.ts).
+   */
+  cancelWithdrawnAt: Date | null;
   lastEventAt: Date;
 }
 
@@ -105,10 +115,12 @@ function newSource(sourceId: string, oneTime: boolean, at: Date): SourceFacts {
     paid: false,
     firstPaidAt: null,
     lastPaymentAt: null,
+    paidAt: [],
     lastPaymentStatus: null,
     currentPeriodEnd: null,
     cancelAtPeriodEnd: false,
     endedAt: null,
+    firstEndedAt: null,
     failingSince: null,
     failingInvoiceId: null,
     failureEpisodes: [],
@@ -117,6 +129,7 @@ function newSource(sourceId: string, oneTime: boolean, at: Date): SourceFacts {
     disputedAt: null,
     disputeId: null,
     cancelRequestedAt: null,
+    cancelWithdrawnAt: null,
     lastEventAt: at,
   };
 }
@@ -141,6 +154,7 @@ function resolveFailure(src: SourceFacts, at: Date) {
 function markPaid(src: SourceFacts, at: Date) {
   src.paid = true;
   src.firstPaidAt ??= at;
+  src.paidAt.push(at);
   src.lastPaymentAt = at;
   src.lastPaymentStatus = "paid";
   resolveFailure(src, at);
@@ -152,22 +166,38 @@ function grantWithoutCharge(src: SourceFacts, at: Date) {
   src.firstPaidAt ??= at;
 }
 
-function latestPaidSource(facts: CustomerFacts): SourceFacts | undefined {
-  return [...facts.sources.values()]
-    .filter((src) => src.paid)
-    .sort((a, b) => (b.lastPaymentAt?.getTime() ?? 0) - (a.lastPaymentAt?.getTime() ?? 0))[0];
+/**
+ * The purchase paid most recently at `at` (ties: the lowest source id). Later payments do not
+ * count, so what a reversal lands on never changes as the history grows.
+ */
+function latestPaidSourceAt(facts: CustomerFacts, at: Date): SourceFacts | undefined {
+  let latest: { src: SourceFacts; paidAt: number } | undefined;
+  for (const src of facts.sources.values()) {
+    const times = src.paidAt.map((paid) => paid.getTime()).filter((paid) => paid <= at.getTime());
+    if (times.length === 0) continue;
+    const paidAt = Math.max(...times);
+    if (!latest || paidAt > latest.paidAt || (paidAt === latest.paidAt && src.sourceId < latest.src.sourceId)) latest = { src, paidAt };
+  }
+  return latest?.src;
 }
 
+/** Whether a reversal at `at` named `id` comes before the one held (earliest wins; ties: the lower id). */
+const earlier = (at: Date, id: string, heldAt: Date | null, heldId: string | null) =>
+  heldAt === null || at < heldAt || (at.getTime() === heldAt.getTime() && heldId !== null && id < heldId);
+
+// The earliest reversal of a purchase is the one that counts, whichever was folded first: a
+// refund that named no payment is only placed after the fold (see foldEvents).
 function applyReversal(facts: CustomerFacts, src: SourceFacts, kind: "refund" | "dispute", id: string, at: Date) {
   if (kind === "refund") {
-    src.refundedAt ??= at;
-    src.refundChargeId ??= id;
-    src.lastPaymentStatus = "refunded";
-  } else {
-    src.disputedAt ??= at;
-    src.disputeId ??= id;
-    src.lastPaymentStatus = "disputed";
+    if (earlier(at, id, src.refundedAt, src.refundChargeId)) {
+      src.refundedAt = at;
+      src.refundChargeId = id;
+    }
+  } else if (earlier(at, id, src.disputedAt, src.disputeId)) {
+    src.disputedAt = at;
+    src.disputeId = id;
   }
+  src.lastPaymentStatus = (src.disputedAt?.getTime() ?? -Infinity) > (src.refundedAt?.getTime() ?? -Infinity) ? "disputed" : src.refundedAt ? "refunded" : "disputed";
   if (at > src.lastEventAt) src.lastEventAt = at;
 }
 
@@ -217,8 +247,9 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
       src.currentPeriodEnd = event.currentPeriodEnd ?? src.currentPeriodEnd;
       src.cancelAtPeriodEnd = event.cancelAtPeriodEnd;
       if (event.cancelAtPeriodEnd || event.deleted) src.cancelRequestedAt ??= event.at;
-      if (!event.cancelAtPeriodEnd && !event.deleted && event.status !== "canceled") src.cancelRequestedAt = null;
+      else if (event.status !== "canceled" && src.cancelRequestedAt !== null) src.cancelWithdrawnAt ??= event.at;
       src.endedAt = event.endedAt ?? (event.deleted ? event.at : null);
+      src.firstEndedAt ??= src.endedAt;
       if (event.status === "active" || event.status === "trialing") {
         if (event.status === "trialing") src.paid = true;
         src.firstPaidAt ??= event.at;
@@ -253,7 +284,11 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
       if (src.failingSince === null) {
         src.failingSince = event.at;
         src.failingInvoiceId = event.invoiceId;
-        src.failureEpisodes.push({ invoiceId: event.invoiceId, startedAt: event.at, resolvedAt: null });
+        // An episode is its invoice's journey: one that failed again after a payment settled
+        // the episode stays that (ended) journey, as journeys never reopen.
+        if (!src.failureEpisodes.some((episode) => episode.invoiceId === event.invoiceId)) {
+          src.failureEpisodes.push({ invoiceId: event.invoiceId, startedAt: event.at, resolvedAt: null });
+        }
       }
       src.lastPaymentAt = event.at;
       src.lastPaymentStatus = "failed";
@@ -300,12 +335,17 @@ export function applyEvent(facts: CustomerFacts, event: CanonicalEvent, catalog:
  * customer's most recently paid purchase, which is what a refund without a payment link means.
  */
 export function foldEvents(events: readonly CanonicalEvent[], catalog: PlanCatalog): CustomerFacts {
-  const facts = [...events].sort(compareEvents).reduce((acc, event) => applyEvent(acc, event, catalog), emptyFacts());
+  // One event delivered twice (a replay, a provider's retry) is one event: folded once.
+  const seen = new Set<string>();
+  const once = [...events].sort(compareEvents).filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
+  const facts = once.reduce((acc, event) => applyEvent(acc, event, catalog), emptyFacts());
   const orphans = facts.orphanReversals;
   facts.orphanReversals = [];
   for (const orphan of orphans) {
-    const src = latestPaidSource(facts);
-    if (src && (src.lastPaymentAt === null || src.lastPaymentAt <= orphan.at)) applyReversal(facts, src, orphan.kind, orphan.id, orphan.at);
+    // Placed by what was paid up to its time only, so a later payment never moves it: a
+    // reversal, once placed, stays (as one naming a known payment does).
+    const src = latestPaidSourceAt(facts, orphan.at);
+    if (src) applyReversal(facts, src, orphan.kind, orphan.id, orphan.at);
     else facts.orphanReversals.push(orphan);
   }
   return facts;

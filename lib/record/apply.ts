@@ -4,9 +4,8 @@ import { intentJob, jobRow, type JobRow } from "../jobs/kinds";
 import { enqueue, settleAdoptedApplyJobs } from "../jobs/queue";
 import type { PlanCatalog } from "../lifecycle/catalog";
 import { planRecordChanges } from "../lifecycle/changes";
-import { deriveDesired, type DesiredState } from "../lifecycle/derive";
+import { deriveFromHistory, type DesiredState } from "../lifecycle/derive";
 import type { CanonicalEvent } from "../lifecycle/events";
-import { foldEvents } from "../lifecycle/fold";
 import { planIntents, type Intent } from "../lifecycle/intents";
 import { normalizeEvent } from "../lifecycle/normalize";
 import { overridesOf } from "../lifecycle/overrides";
@@ -147,8 +146,7 @@ async function refold(
     const normalized = normalizeEvent(stored.provider, stored.payload);
     if (normalized.ok) history.push(normalized.event);
   }
-  const facts = foldEvents(history, catalog);
-  const desired = deriveDesired(facts, catalog, now, overridesOf(held));
+  const { facts, desired } = deriveFromHistory(history, catalog, now, overridesOf(held));
   const intents = planIntents(held, desired);
   await store.writeRecordChanges(tx, {
     customerId,

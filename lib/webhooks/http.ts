@@ -81,10 +81,20 @@ export const asWebHandler =
   (request) =>
     serveWebRequest(request, process);
 
-/** Reads at most `limit` bytes; a declared or actual larger body is refused before parsing. */
+/**
+ * How much of an oversized body is read and thrown away before the 413 is sent: a sender that
+ * is still writing when the connection closes sees EPIPE or a reset instead of the answer.
+ * Past this, the connection is closed without waiting.
+ */
+export const MAX_DISCARD_BYTES = 16 * 1024 * 1024;
+
+/** Reads at most `limit` bytes; a declared or actual larger body is refused before parsing, after draining it (up to MAX_DISCARD_BYTES). */
 export async function readBody(request: Request, limit = MAX_WEBHOOK_BYTES): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
+  if (Number.isFinite(declared) && declared > limit) {
+    if (declared <= limit + MAX_DISCARD_BYTES) await discard(request, limit + MAX_DISCARD_BYTES);
+    throw new BodyTooLargeError();
+  }
   if (Number.isFinite(declared)) {
     // A declared length within the limit: read in one go (the runtime enforces the length).
     const text = await request.text();
@@ -100,10 +110,29 @@ export async function readBody(request: Request, limit = MAX_WEBHOOK_BYTES): Pro
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      await drain(reader, size, limit + MAX_DISCARD_BYTES);
       throw new BodyTooLargeError();
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+async function discard(request: Request, cap: number): Promise<void> {
+  if (request.body) await drain(request.body.getReader(), 0, cap);
+}
+
+/** Reads and drops the rest of a body, up to `cap` bytes in all; a read error only ends it (the answer is a 413 anyway). */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number, cap: number): Promise<void> {
+  let size = seen;
+  try {
+    while (size <= cap) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The sender went away: nothing left to drain.
+  }
 }

@@ -1,5 +1,5 @@
 import http from "node:http";
-import { MAX_WEBHOOK_BYTES, type Answer, type WebhookProcessor } from "./http";
+import { MAX_DISCARD_BYTES, MAX_WEBHOOK_BYTES, type Answer, type WebhookProcessor } from "./http";
 import { processKitDelivery, type KitWebhookDeps } from "./kit";
 import { processStripeDelivery, type StripeWebhookDeps } from "./stripe";
 
@@ -28,25 +28,32 @@ export function createIngestServer(deps: { stripeWebhook: StripeWebhookDeps; kit
     if (!process) return reply(res, refused(404, "not found"));
     if (req.method !== "POST") return reply(res, refused(405, "use POST"));
     const declared = Number(req.headers["content-length"] ?? "NaN");
-    if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BYTES) {
-      // Answer before reading, and close: the sender may still be pushing the body.
-      reply(res, refused(413, "body over 1 MiB"), true);
+    // An oversized body is read to its end and dropped before the 413 (up to a cap): a sender
+    // still writing when the connection closes would see EPIPE or a reset, not the answer.
+    const tooLargeAnswer = refused(413, "body over 1 MiB");
+    if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BYTES + MAX_DISCARD_BYTES) {
+      reply(res, tooLargeAnswer, true);
       req.resume();
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
+    let tooLarge = Number.isFinite(declared) && declared > MAX_WEBHOOK_BYTES;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_WEBHOOK_BYTES) chunks.push(chunk);
-      else if (!tooLarge) {
-        tooLarge = true;
-        reply(res, refused(413, "body over 1 MiB"), true);
+      if (!tooLarge && size <= MAX_WEBHOOK_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      tooLarge = true;
+      chunks.length = 0;
+      if (size > MAX_WEBHOOK_BYTES + MAX_DISCARD_BYTES && !res.headersSent) {
+        reply(res, tooLargeAnswer, true);
+        req.destroy();
       }
     });
     req.on("end", () => {
-      if (tooLarge) return;
+      if (tooLarge) return reply(res, tooLargeAnswer, true);
       const header = (name: string) => {
         const value = req.headers[name];
         return Array.isArray(value) ? value.join(", ") : (value ?? null);
@@ -58,7 +65,9 @@ export function createIngestServer(deps: { stripeWebhook: StripeWebhookDeps; kit
         .then((result) => reply(res, result))
         .catch(() => reply(res, refused(500, "internal error")));
     });
-    req.on("error", () => reply(res, refused(400, "could not read the body")));
+    req.on("error", () => {
+      if (!res.headersSent) reply(res, refused(400, "could not read the body"));
+    });
   });
   server.keepAliveTimeout = 65_000;
   return server;
