@@ -120,6 +120,22 @@ const envSchema = z
     WIDGET_ALLOWED_ORIGINS: originList,
     /** Required as `Authorization: Bearer <METRICS_TOKEN>` by /api/metrics; unset in production: the route is off (404). */
     METRICS_TOKEN: optionalString,
+    /** The community's Circle plan: its monthly Admin API quota (business 5,000, enterprise 30,000, plus_platform 250,000). */
+    CIRCLE_PLAN: z.enum(["business", "enterprise", "plus_platform"]).default("business"),
+    /** A monthly Circle quota other than the plan's (a negotiated one). */
+    CIRCLE_MONTHLY_QUOTA: z.coerce.number().int().min(100).optional(),
+    /** Minutes between the worker's reconciliations with Circle, Kit and Stripe; 0: none scheduled. */
+    RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(10_080).default(360),
+    /** The share (0.05 to 0.9) of each provider budget that reconciliation and invitation checks may use. */
+    RECONCILE_SHARE: z.coerce.number().min(0.05).max(0.9).default(0.5),
+    /** What the reconciler does per drift kind, JSON over the defaults, e.g. {"tag_extra":"repair"} (lib/reconcile/policy.ts). */
+    RECONCILE_POLICY: optionalString,
+    /** A worker process (`npm run worker`) serves its own counters at GET /metrics on this port; unset: it does not. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+    /** Readiness (/api/ready) fails when no worker or drain has beaten within this long. */
+    READY_MAX_HEARTBEAT_AGE_MS: z.coerce.number().int().min(1_000).default(90_000),
+    /** Readiness fails when the oldest due job has waited longer than this (the queue-backlog alert's threshold). */
+    READY_MAX_QUEUE_AGE_MS: z.coerce.number().int().min(1_000).default(300_000),
   })
   .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {

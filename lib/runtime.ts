@@ -2,7 +2,10 @@ import { env, type Env } from "./config";
 import { openDatabase, type Database } from "./db";
 import { createCircleClient, type CircleClient } from "./integrations/circle";
 import { createKitClient } from "./integrations/kit";
-import { createRequestBudget, CIRCLE_BUDGET, KIT_BUDGET } from "./jobs/budget";
+import { circleLimits, createRequestBudget, KIT_BUDGET } from "./jobs/budget";
+import { scheduleReconcile } from "./reconcile/schedule";
+import { createBackgroundWork } from "./reconcile/wiring";
+import type { ReconcilerDeps } from "./reconcile/run";
 import { createHandlers } from "./effects";
 import { createWorker, type JobHandlers, type Worker, type WorkerOptions } from "./jobs/worker";
 import { drainDeps, type DrainDeps } from "./drain-route";
@@ -15,7 +18,6 @@ import type { ChatDeps } from "./chat/handler";
 import { chooseChatModel } from "./chat/model";
 import { log } from "./log";
 import { chooseRateLimitStore, createChatRateLimiter, createSignInLimiter, createWebhookFailureLimiter, type SignInLimiter } from "./ratelimit";
-import { metrics } from "./metrics";
 import crypto from "node:crypto";
 
 // The composition root: every dependency a process needs, built once from the parsed env, as
@@ -30,6 +32,8 @@ export interface Runtime {
   circle: CircleClient;
   /** What the worker runs for each job kind. */
   jobHandlers: JobHandlers;
+  /** The reconciler (lib/reconcile), for the admin API and `npm run reconcile`; null when no provider is configured. */
+  reconciler: ReconcilerDeps | null;
   stripeWebhook: StripeWebhookDeps;
   kitWebhook: KitWebhookDeps;
   /** The drain route's: the same worker options as createRuntimeWorker's, a budget, the QStash publisher. */
@@ -55,8 +59,9 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const db =
     overrides.db ??
     (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: `${config.DATA_DIR}/pglite` }));
-  const circleBudget = createRequestBudget(db, `circle:${hashKey(config.CIRCLE_API_TOKEN)}`, CIRCLE_BUDGET);
-  const kitBudget = createRequestBudget(db, `kit:${hashKey(config.KIT_API_KEY)}`, KIT_BUDGET);
+  const budgetKeys = { circleKey: `circle:${hashKey(config.CIRCLE_API_TOKEN)}`, kitKey: `kit:${hashKey(config.KIT_API_KEY)}`, stripeKey: `stripe:${hashKey(config.STRIPE_SECRET_KEY)}` };
+  const circleBudget = createRequestBudget(db, budgetKeys.circleKey, circleLimits(config.CIRCLE_PLAN, config.CIRCLE_MONTHLY_QUOTA));
+  const kitBudget = createRequestBudget(db, budgetKeys.kitKey, KIT_BUDGET);
   const circle = createCircleClient({ baseUrl: config.CIRCLE_API_URL, token: config.CIRCLE_API_TOKEN ?? "", beforeRequest: circleBudget.take });
   const kit = createKitClient({ baseUrl: config.KIT_API_URL, apiKey: config.KIT_API_KEY ?? "", beforeRequest: kitBudget.take });
   const ledger = createLedgerWriter(db);
@@ -69,13 +74,15 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   const signInLimiter = createSignInLimiter({ ...rateLimitStore, keySecret: sessionSecret });
   // Failed webhook signature checks per source address (valid deliveries are never counted).
   const webhookFailureLimiter = createWebhookFailureLimiter({ ...rateLimitStore, keySecret: identitySecret });
-  const jobHandlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget });
+  const background = createBackgroundWork(db, catalog, config, { ...budgetKeys, circle: circleBudget, kit: kitBudget });
+  const jobHandlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget, ...background });
   return {
     env: config,
     db,
     catalog,
     circle,
     jobHandlers,
+    reconciler: background.reconciler,
     stripeWebhook: { ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter },
     kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter },
     drain: drainDeps(config, workerOptions(config, db, jobHandlers)),
@@ -103,12 +110,13 @@ function workerOptions(config: Env, db: Database, handlers: JobHandlers): Worker
     handlers,
     concurrency: config.WORKER_CONCURRENCY,
     pollMs: config.WORKER_POLL_MS,
-    onSettled: (job, outcome) => metrics().jobsSettled.inc({ kind: job.kind, outcome }),
   };
 }
 
 /** The outbox worker of this process, configured from the env. */
 export function createRuntimeWorker(runtime: Runtime, options: Partial<WorkerOptions> = {}): Worker {
+  // Every worker names the same next slot: the outbox keeps one reconciliation per interval.
+  scheduleReconcile(runtime.db, runtime.env.RECONCILE_INTERVAL_MINUTES * 60_000).catch((error: Error) => log.error({ err: error.message }, "reconciliation could not be scheduled"));
   return createWorker({ ...workerOptions(runtime.env, runtime.db, runtime.jobHandlers), ...options });
 }
 

@@ -40,4 +40,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "services: installing Chromium"
   install chromium
 fi
-echo "services: PostgreSQL, Redis and Chromium are ready"
+# promtool checks the alert rules (ops/prometheus). Only the tool is wanted: a policy-rc.d that
+# answers 101 keeps the package's postinst from starting a Prometheus server.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "services: installing promtool (Debian's prometheus package; the server is not started)"
+  added_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod +x /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  install --no-install-recommends prometheus
+  if [ "$added_policy" = 1 ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
+fi
+echo "services: PostgreSQL, Redis, Chromium and promtool are ready"

@@ -1,6 +1,7 @@
 // npm run worker: an outbox worker process. Run as many as you like against PostgreSQL.
 import { env } from "../lib/config";
 import { log } from "../lib/log";
+import { serveProcessMetrics } from "../lib/observability/metrics-endpoint";
 import { createRuntime, createRuntimeWorker } from "../lib/runtime";
 
 const config = env();
@@ -12,6 +13,8 @@ const runtime = await createRuntime(config);
 const worker = createRuntimeWorker(runtime);
 worker.start();
 log.info({ workerId: worker.id, concurrency: config.WORKER_CONCURRENCY }, "worker started");
+// This worker's own counters (its jobs' outcomes and attempts); the shared figures are on any web instance's /api/metrics.
+const metricsServer = config.WORKER_METRICS_PORT ? await serveProcessMetrics(config.WORKER_METRICS_PORT, config) : null;
 
 let stopping = false;
 async function shutdown() {
@@ -19,6 +22,7 @@ async function shutdown() {
   stopping = true;
   // Finish the jobs in hand; anything unfinished goes back to the queue when its lease ends.
   await worker.stop();
+  metricsServer?.close();
   await runtime.close();
   process.exit(0);
 }

@@ -2,7 +2,9 @@ import type { Database } from "../db";
 import type { CircleClient } from "../integrations/circle";
 import type { JobHandlers } from "../jobs/worker";
 import { readGrantForJob, recordGrantDone, recordGrantFailed, recordRevokeDone } from "../record/store";
+import { enqueue } from "../jobs/queue";
 import { escalateForCustomer } from "../support/tickets";
+import { invitationCheckJob } from "../reconcile/follow-up";
 import type { ProviderCall } from "./provider-call";
 
 // Circle access: grant a member an access group (creating them, which sends Circle's
@@ -32,6 +34,11 @@ export function createCircleHandlers(db: Database, circle: CircleClient, call: P
           memberEmail: email,
           customerId,
         });
+        // Circle will not say when they accept: look again on the follow-up schedule.
+        if (!member.acceptedInvitation) {
+          const check = invitationCheckJob({ customerId, accessGroupId, version }, new Date(), 0);
+          if (check) await enqueue(db, [check]);
+        }
       },
       // Retries are spent: the grant is marked failed and a person is asked to look, on the
       // customer's access ticket for the purchase (one per journey, shared with the chat's asks).

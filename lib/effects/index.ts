@@ -9,7 +9,10 @@ import { applyWebhookEvent, recheckCustomer } from "../record/apply";
 import { markEventFailed } from "../record/store";
 import { createCircleHandlers } from "./circle";
 import { createKitHandlers } from "./kit";
+import { createInvitationHandlers } from "./invitations";
 import { createProviderCall } from "./provider-call";
+import { createReconcileHandler } from "./reconcile";
+import type { ReconcilerDeps } from "../reconcile/run";
 
 // What the worker does for each job kind (the kinds themselves, with their payloads, are in
 // lib/jobs/kinds.ts). Each handler checks before it acts: a job whose row has moved on to a
@@ -25,6 +28,12 @@ export interface EffectDeps {
   kitBudget: RequestBudget;
   /** How long to pause on a 429 without Retry-After (Kit sends none): its one-minute window. */
   defaultRateLimitPauseMs?: number;
+  /** The Circle client invitation checks use: its requests come from the background share (default: `circle`). */
+  circleBackground?: CircleClient;
+  /** The reconciler the scheduled `reconcile.run` jobs run; null: the schedule is kept, nothing is read. */
+  reconciler?: ReconcilerDeps | null;
+  /** How often the worker reconciles (0: it does not schedule a next run). */
+  reconcileIntervalMs?: number;
 }
 
 /** Expected (Stripe delivers out of order), not a failure: retried, and logged at info. */
@@ -51,5 +60,7 @@ export function createHandlers(deps: EffectDeps): JobHandlers {
     },
     ...createCircleHandlers(db, deps.circle, createProviderCall(deps.circleBudget, pauseMs)),
     ...createKitHandlers(db, deps.kit, createProviderCall(deps.kitBudget, pauseMs)),
+    ...createInvitationHandlers(db, deps.circleBackground ?? deps.circle, createProviderCall(deps.circleBudget, pauseMs)),
+    ...createReconcileHandler(db, deps.reconciler ?? null, deps.reconcileIntervalMs ?? 0),
   };
 }

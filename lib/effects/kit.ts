@@ -1,10 +1,35 @@
 import type { Database } from "../db";
 import type { KitClient } from "../integrations/kit";
+import { jobRow } from "../jobs/kinds";
+import { firstRunningJobKey } from "../jobs/queue";
 import type { JobHandlers } from "../jobs/worker";
 import { customerEmail, linkExternalId, readTagForJob, recordTagFailed, settleTag } from "../record/store";
 import type { ProviderCall } from "./provider-call";
 
 // Kit tags: add or remove one tag, and follow an email change at Stripe.
+
+/** How long a tag job waits for a sibling creating the subscriber (an upsert takes milliseconds). */
+const SIBLING_WAIT_MS = 2_000;
+const SIBLING_POLL_MS = 25;
+
+/**
+ * Waits while a sibling tag job of the customer that runs at the same time, and goes first,
+ * creates the Kit subscriber; true once the customer is known in Kit. False when no sibling goes
+ * first, or it did not finish in time (this job then creates the subscriber itself: safe, an upsert).
+ */
+async function waitForSiblingUpsert(db: Database, payload: { customerId: string; tagId: number; version: number }): Promise<boolean> {
+  const mine = jobRow("kit.tag", payload).dedupeKey;
+  const deadline = Date.now() + SIBLING_WAIT_MS;
+  const known = async () => Boolean((await readTagForJob(db, payload.customerId, payload.tagId))?.knownInKit);
+  for (let waited = false; ; waited = true) {
+    const first = await firstRunningJobKey(db, "kit.tag", payload.customerId);
+    // No sibling goes first (any more): it has created the subscriber, or it never will.
+    if (first === null || first >= mine) return waited && (await known());
+    if (waited && (await known())) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, SIBLING_POLL_MS));
+  }
+}
 
 export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCall): Pick<JobHandlers, "kit.tag" | "kit.untag" | "kit.update_email"> {
   return {
@@ -17,7 +42,11 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
           await settleTag(db, tag.id, version, "failed", `not tagged: subscriber is ${tag.emailStatus} in Kit`);
           return;
         }
-        if (!tag.knownInKit) {
+        // Kit tags only subscribers that exist, and creating one is a request of its own: when
+        // several of a customer's tag jobs run at once, the first creates the subscriber and the
+        // others wait for it (in this attempt), so a purchase with two tags takes three requests.
+        const known = tag.knownInKit || (await waitForSiblingUpsert(db, { customerId, tagId, version }));
+        if (!known) {
           const subscriber = await call(() => kit.upsertSubscriber({ email: tag.email, firstName: tag.name?.split(" ")[0] }));
           await linkExternalId(db, customerId, { provider: "kit", externalId: String(subscriber.id) });
         }

@@ -24,6 +24,13 @@ export interface CircleMember {
   acceptedInvitation: boolean;
 }
 
+export interface CircleMembersPage {
+  members: CircleMember[];
+  hasNextPage: boolean;
+  /** Members in the whole community, when Circle says. */
+  count: number | null;
+}
+
 export interface CreateCircleMemberInput {
   email: string;
   name?: string;
@@ -42,6 +49,8 @@ export interface CircleClient {
   isInAccessGroup(accessGroupId: number, email: string): Promise<boolean>;
   /** Every community member id in an access group, all pages read. */
   listAccessGroupMemberIds(accessGroupId: number): Promise<number[]>;
+  /** One page of the community's members, with whether each accepted their invitation. */
+  listMembersPage(page: number, perPage?: number): Promise<CircleMembersPage>;
   /** False when Circle has no such access group (the launch doctor checks the catalog's). */
   accessGroupExists(accessGroupId: number): Promise<boolean>;
 }
@@ -65,6 +74,12 @@ const accessGroupMemberSchema = z.object({
 const accessGroupMembersPageSchema = z.object({
   has_next_page: z.boolean(),
   records: z.array(z.object({ community_member_id: z.number().int() })),
+});
+
+const membersPageSchema = z.object({
+  has_next_page: z.boolean(),
+  count: z.number().int().nullish(),
+  records: z.array(memberSchema),
 });
 
 // Circle errors are `{success, message, error_details}`; a few member-limit errors use `errors`.
@@ -202,6 +217,17 @@ export function createCircleClient(options: CircleClientOptions): CircleClient {
         retryable: false,
         message: `circle listAccessGroupMembers: more than ${MAX_LIST_PAGES} pages`,
       });
+    },
+
+    async listMembersPage(page, perPage = options.pageSize ?? 100) {
+      const { data } = await request({
+        operation: "listMembers",
+        method: "GET",
+        path: "/community_members",
+        query: { page, per_page: perPage },
+        schema: membersPageSchema,
+      });
+      return { members: data.records.map(toMember), hasNextPage: data.has_next_page, count: data.count ?? null };
     },
 
     async accessGroupExists(accessGroupId) {

@@ -34,6 +34,8 @@ export interface KitClient {
   /** Succeeds when the subscriber does not have the tag or does not exist. */
   untagByEmail(tagId: number, email: string): Promise<void>;
   listTags(): Promise<KitTag[]>;
+  /** Every subscriber holding a tag, whatever their state (unsubscribed ones included), all pages read. */
+  listTagSubscribers(tagId: number): Promise<KitSubscriber[]>;
   updateSubscriberEmail(subscriberId: number, email: string): Promise<KitSubscriber>;
 }
 
@@ -43,6 +45,11 @@ const subscriberEnvelopeSchema = z.object({
 
 const tagsPageSchema = z.object({
   tags: z.array(z.object({ id: z.number().int(), name: z.string() })),
+  pagination: z.object({ has_next_page: z.boolean(), end_cursor: z.string().nullable() }),
+});
+
+const tagSubscribersPageSchema = z.object({
+  subscribers: z.array(z.object({ id: z.number().int(), email_address: z.string(), state: z.string() })),
   pagination: z.object({ has_next_page: z.boolean(), end_cursor: z.string().nullable() }),
 });
 
@@ -130,6 +137,33 @@ export function createKitClient(options: KitClientOptions): KitClient {
             status,
             retryable: false,
             message: "kit listTags returned an unusable response: next page announced without a new cursor",
+          });
+        }
+        after = cursor;
+      }
+    },
+
+    async listTagSubscribers(tagId) {
+      const subscribers: KitSubscriber[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const { status, data } = await request({
+          operation: "listTagSubscribers",
+          method: "GET",
+          path: `/v4/tags/${tagId}/subscribers`,
+          query: { per_page: TAGS_PAGE_SIZE, status: "all", after },
+          schema: tagSubscribersPageSchema,
+        });
+        subscribers.push(...data.subscribers.map(({ id, email_address: email, state }) => ({ id, email, state })));
+        if (!data.pagination.has_next_page) return subscribers;
+        const cursor = data.pagination.end_cursor;
+        if (cursor === null || cursor === after) {
+          throw new IntegrationError({
+            provider: "kit",
+            code: "bad_response",
+            status,
+            retryable: false,
+            message: "kit listTagSubscribers returned an unusable response: next page announced without a new cursor",
           });
         }
         after = cursor;

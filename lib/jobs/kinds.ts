@@ -48,6 +48,23 @@ export const JOB_KINDS = {
     label: "community access removal",
     key: (p) => intentKey("circle.revoke", p.customerId, `group:${p.accessGroupId}`, p.version),
   }),
+  /**
+   * Look again whether an invited member accepted Circle's invitation (Circle sends no webhook):
+   * `step` is the place in the follow-up schedule (lib/effects/invitations.ts).
+   */
+  "circle.invitation_check": kind({
+    payload: grant.extend({ step: z.number().int().min(0), invitedAt: z.iso.datetime() }),
+    priority: 35,
+    label: null,
+    key: (p) => `${intentKey("circle.invitation_check", p.customerId, `group:${p.accessGroupId}`, p.version)}:step${p.step}`,
+  }),
+  /** One scheduled reconciliation (lib/reconcile), at the start of its interval's slot; it schedules the next. */
+  "reconcile.run": kind({
+    payload: z.object({ slot: z.iso.datetime() }),
+    priority: 40,
+    label: null,
+    key: ({ slot }) => `reconcile.run:${slot}`,
+  }),
   "kit.tag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.tag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.untag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.untag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.update_email": kind({

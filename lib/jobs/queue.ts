@@ -59,6 +59,31 @@ export async function claimJobs(db: Database, workerId: string, limit: number, l
   );
 }
 
+/** The smallest dedupe key among a customer's running jobs of a kind: who goes first among siblings run together. */
+export async function firstRunningJobKey(db: Database, kind: JobKind, customerId: string): Promise<string | null> {
+  const [row] = await db.sql<{ key: string | null }>(
+    `SELECT min("dedupeKey") AS key FROM "Job" WHERE kind = $1 AND "customerId" = $2 AND status = 'running'`,
+    [kind, customerId],
+  );
+  return row?.key ?? null;
+}
+
+/** Queued or running jobs of a kind whose payload contains `match`, due now or within `withinMs`, in dedupe-key order. */
+export async function dueJobs(db: Database, kind: JobKind, match: Record<string, unknown>, withinMs: number): Promise<Array<{ dedupeKey: string; payload: unknown }>> {
+  return db.sql<{ dedupeKey: string; payload: unknown }>(
+    `SELECT "dedupeKey", payload FROM "Job"
+      WHERE kind = $1 AND status IN ('queued', 'running') AND payload @> $2::jsonb AND "runAt" <= now() + make_interval(secs => $3::float8 / 1000)
+      ORDER BY "dedupeKey"`,
+    [kind, JSON.stringify(match), withinMs],
+  );
+}
+
+/** Whether a job with this dedupe key was ever enqueued. */
+export async function jobExists(db: Database, dedupeKey: string): Promise<boolean> {
+  const rows = await db.sql(`SELECT 1 FROM "Job" WHERE "dedupeKey" = $1`, [dedupeKey]);
+  return rows.length > 0;
+}
+
 export interface DueWork {
   /** Jobs a runner could claim now: queued and due, or running past their lease. */
   count: number;

@@ -1,7 +1,9 @@
 import crypto from "node:crypto";
 import os from "node:os";
 import type { Database } from "../db";
-import { log } from "../log";
+import { log, withCorrelation } from "../log";
+import { metrics } from "../metrics";
+import { beat, forgetWorker } from "./heartbeat";
 import { classifyJobError, failureMessage, JobFailure } from "./errors";
 import { isJobKind, JOB_KINDS, type JobKind, type JobPayload } from "./kinds";
 import {
@@ -40,6 +42,8 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   workerId?: string;
   onSettled?: (job: ClaimedJob, outcome: "succeeded" | "retry" | "dead") => void;
+  /** How often the running loop records its heartbeat (readiness wants a fresh one). */
+  heartbeatMs?: number;
 }
 
 export interface Worker {
@@ -51,6 +55,12 @@ export interface Worker {
 }
 
 const giveUp = (message: string) => new JobFailure(message, { next: "give_up" });
+
+/** A job applying a webhook event logs under that delivery's id (its ledger row id); any other under its own id. */
+function correlationIdOf(job: ClaimedJob): string {
+  const ledgerId = (job.payload as { ledgerId?: unknown } | null)?.ledgerId;
+  return typeof ledgerId === "string" ? ledgerId : job.id;
+}
 
 /** The kind's handler run on the payload its schema parsed. */
 async function runJob(handlers: JobHandlers, job: ClaimedJob) {
@@ -71,6 +81,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const concurrency = options.concurrency ?? 4;
   const pollMs = options.pollMs ?? 100;
   const leaseMs = options.leaseMs ?? 60_000;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
   const backoff = options.backoff ?? defaultBackoff;
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   const { db, handlers } = options;
@@ -86,11 +97,19 @@ export function createWorker(options: WorkerOptions): Worker {
     return claimJobs(db, workerId, limit, leaseMs, paused);
   };
 
-  async function settle(job: ClaimedJob) {
+  // Counted here, so every worker and drain counts alike; onSettled is the caller's own.
+  function settled(job: ClaimedJob, outcome: "succeeded" | "retry" | "dead") {
+    metrics().jobsSettled.inc({ kind: job.kind, outcome });
+    if (outcome !== "retry") metrics().jobAttempts.observe({ kind: job.kind }, job.attempts);
+    options.onSettled?.(job, outcome);
+  }
+
+  const settle = (job: ClaimedJob) => withCorrelation(correlationIdOf(job), () => settleJob(job));
+  async function settleJob(job: ClaimedJob) {
     try {
       await runJob(handlers, job);
       await completeJob(db, job.id, workerId);
-      options.onSettled?.(job, "succeeded");
+      settled(job, "succeeded");
     } catch (error) {
       const message = failureMessage(error);
       const verdict = classifyJobError(error);
@@ -101,7 +120,7 @@ export function createWorker(options: WorkerOptions): Worker {
         pausedUntil.set(verdict.provider, reopensAt.getTime());
         await rescheduleJob(db, job.id, workerId, reopensAt, message, { refundAttempt: true });
         await deferProviderJobs(db, verdict.provider, reopensAt);
-        options.onSettled?.(job, "retry");
+        settled(job, "retry");
         return;
       }
       if (verdict.next === "retry" && job.attempts < job.maxAttempts) {
@@ -110,14 +129,14 @@ export function createWorker(options: WorkerOptions): Worker {
         const entry = { jobId: job.id, kind: job.kind, attempt: job.attempts, delayMs: delay, err: message };
         if (verdict.expected) log.info(entry, "job waiting for an earlier event; retrying");
         else log.warn(entry, "job failed; retrying");
-        options.onSettled?.(job, "retry");
+        settled(job, "retry");
         return;
       }
       if (await deadLetterJob(db, job.id, workerId, message)) {
         log.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, "job dead-lettered");
         await runDeadHook(handlers, job, message).catch((hookError: Error) => log.error({ jobId: job.id, err: hookError.message }, "dead-letter hook failed"));
       }
-      options.onSettled?.(job, "dead");
+      settled(job, "dead");
     }
   }
 
@@ -142,7 +161,12 @@ export function createWorker(options: WorkerOptions): Worker {
     });
 
   async function run() {
+    let beatAt = 0;
     while (running) {
+      if (Date.now() - beatAt >= heartbeatMs) {
+        beatAt = Date.now();
+        await beat(db, workerId, "worker").catch((error: Error) => log.error({ err: error.message }, "worker: heartbeat failed"));
+      }
       const free = concurrency - inFlight.size;
       let claimed = 0;
       if (free > 0) {
@@ -163,6 +187,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (running && (free === 0 || claimed < free)) await idle();
     }
     await Promise.all(inFlight);
+    await forgetWorker(db, workerId).catch((error: Error) => log.warn({ err: error.message }, "worker: could not remove its heartbeat"));
   }
 
   return {

@@ -351,6 +351,7 @@ export async function journeyIds(tx: Session, customerId: string, kind: JourneyK
 export interface GrantForJob {
   id: string;
   version: number;
+  state: AccessState;
   memberEmail: string | null;
   email: string;
   name: string | null;
@@ -360,7 +361,7 @@ export interface GrantForJob {
 /** A grant row with its customer and whether Circle knows them, in one statement. */
 export async function readGrantForJob(db: Database, customerId: string, accessGroupId: number): Promise<GrantForJob | null> {
   const [row] = await db.sql<GrantForJob & Record<string, unknown>>(
-    `SELECT grant_row.id, grant_row.version, grant_row."memberEmail", customer.email, customer.name,
+    `SELECT grant_row.id, grant_row.version, grant_row.state::text AS state, grant_row."memberEmail", customer.email, customer.name,
             EXISTS (SELECT 1 FROM "ExternalRef" WHERE "customerId" = customer.id AND provider = 'circle') AS "knownInCircle"
        FROM "AccessGrant" grant_row JOIN "Customer" customer ON customer.id = grant_row."customerId"
       WHERE grant_row."customerId" = $1 AND grant_row."accessGroupId" = $2`,
@@ -439,6 +440,73 @@ export async function recordTagFailed(db: Database, tag: { customerId: string; t
       WHERE "customerId" = $1 AND "tagId" = $2 AND version = $3 RETURNING id`,
     [tag.customerId, tag.tagId, tag.version, lastError.slice(0, 500)],
   );
+}
+
+// ---- followed invitations and the reconciler's repairs (lib/effects/invitations.ts, lib/reconcile) ----
+
+/** The member accepted Circle's invitation: the grant, still invited at this version, is active. */
+export async function recordInvitationAccepted(db: Database, grant: { customerId: string; accessGroupId: number; version: number }): Promise<boolean> {
+  const rows = await db.sql(
+    `UPDATE "AccessGrant" SET state = 'active', "updatedAt" = now()
+      WHERE "customerId" = $1 AND "accessGroupId" = $2 AND version = $3 AND state = 'invited' RETURNING id`,
+    [grant.customerId, grant.accessGroupId, grant.version],
+  );
+  return rows.length > 0;
+}
+
+/** A listing showed these members accepted: every grant of the group still invited as one of them is active. */
+export async function recordInvitationsAccepted(db: Database, accessGroupId: number, circleMemberIds: number[]): Promise<number> {
+  if (circleMemberIds.length === 0) return 0;
+  const rows = await db.sql(
+    `UPDATE "AccessGrant" SET state = 'active', "updatedAt" = now()
+      WHERE "accessGroupId" = $1 AND state = 'invited' AND "circleMemberId" = ANY($2::text[]) RETURNING id`,
+    [accessGroupId, circleMemberIds.map(String)],
+  );
+  return rows.length;
+}
+
+/**
+ * Carries a grant's decision out again: moves the row (still at `fromVersion`; null: there is
+ * none yet, a member added by hand) to the next version in `state`, with the job that serves
+ * that version, in one statement. False when the row moved on meanwhile: the newer decision stands.
+ */
+export async function redoGrant(
+  db: Database,
+  redo: { customerId: string; accessGroupId: number; fromVersion: number | null; state: "pending" | "revoked"; circleMemberId: number | null; job: (version: number) => JobRow },
+): Promise<boolean> {
+  const version = (redo.fromVersion ?? 0) + 1;
+  const [row] = await db.sql<{ written: number }>(
+    `WITH written AS (
+       INSERT INTO "AccessGrant" (id, "customerId", "accessGroupId", state, "circleMemberId", version, "updatedAt")
+       VALUES (gen_random_uuid(), $1, $2, $3::"AccessState", $5, $6, now())
+       ON CONFLICT ("customerId", "accessGroupId") DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, "lastError" = NULL, "updatedAt" = now()
+        WHERE "AccessGrant".version = $4::int
+       RETURNING id),
+     jobs AS (SELECT enqueue_jobs($7::jsonb) AS enqueued FROM written)
+     SELECT (SELECT count(*)::int FROM written) AS written, (SELECT enqueued FROM jobs) AS enqueued`,
+    [redo.customerId, redo.accessGroupId, redo.state, redo.fromVersion, redo.circleMemberId === null ? null : String(redo.circleMemberId), version, JSON.stringify([redo.job(version)])],
+  );
+  return (row?.written ?? 0) > 0;
+}
+
+/** The same for a tag: applied again (`pending_add`) or taken off again (`pending_remove`). */
+export async function redoTag(
+  db: Database,
+  redo: { customerId: string; tagId: number; fromVersion: number | null; state: "pending_add" | "pending_remove"; job: (version: number) => JobRow },
+): Promise<boolean> {
+  const version = (redo.fromVersion ?? 0) + 1;
+  const [row] = await db.sql<{ written: number }>(
+    `WITH written AS (
+       INSERT INTO "EmailTagState" (id, "customerId", "tagId", state, version, "updatedAt")
+       VALUES (gen_random_uuid(), $1, $2, $3::"TagState", $5, now())
+       ON CONFLICT ("customerId", "tagId") DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, "lastError" = NULL, "updatedAt" = now()
+        WHERE "EmailTagState".version = $4::int
+       RETURNING id),
+     jobs AS (SELECT enqueue_jobs($6::jsonb) AS enqueued FROM written)
+     SELECT (SELECT count(*)::int FROM written) AS written, (SELECT enqueued FROM jobs) AS enqueued`,
+    [redo.customerId, redo.tagId, redo.state, redo.fromVersion, version, JSON.stringify([redo.job(version)])],
+  );
+  return (row?.written ?? 0) > 0;
 }
 
 export async function customerEmail(db: Database, customerId: string): Promise<string | null> {

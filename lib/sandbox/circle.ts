@@ -185,6 +185,7 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
 
     if (path === "/community_members/search" && method === "GET") return this.searchMember(query.get("email"));
     if (path === "/community_members" && method === "POST") return this.createMember(body);
+    if (path === "/community_members" && method === "GET") return this.listMembers(query.get("page"), query.get("per_page"));
     const groupMembers = /^\/access_groups\/(\d+)\/community_members$/.exec(path);
     if (groupMembers && method === "POST") return this.addToGroup(Number(groupMembers[1]), field(body, "email"));
     if (groupMembers && method === "DELETE") return this.removeFromGroup(Number(groupMembers[1]), query.get("email"));
@@ -198,6 +199,15 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
     if (!email) return circleError(400, "param is missing or the value is empty: email");
     const member = this.memberByEmail(email);
     return member ? { status: 200, body: memberJson(member) } : missingRecord("community member");
+  }
+
+  /** Oldest first; `per_page` defaults to 60 and is capped at 100, as the group listing. */
+  private listMembers(pageParam: string | null, perPageParam: string | null): Reply {
+    const page = Math.max(1, Number(pageParam ?? 1) || 1);
+    const perPage = Math.min(100, Math.max(1, Number(perPageParam ?? 60) || 60));
+    const all = [...this.members.values()];
+    const records = all.slice((page - 1) * perPage, page * perPage).map(memberJson);
+    return { status: 200, body: { page, per_page: perPage, has_next_page: page * perPage < all.length, count: all.length, page_count: records.length, records } };
   }
 
   private createMember(body: unknown): Reply {

@@ -111,6 +111,27 @@ export class FakeKit extends FakeApiServer<KitFault> {
     return [...this.taggings].filter(([, tagged]) => tagged.has(subscriber.id)).map(([tagId]) => tagId).sort((a, b) => a - b);
   }
 
+  /** A change made by hand in Kit: the tag comes off the subscriber. */
+  untagByHand(tagId: number, email: string): void {
+    const subscriber = this.subscriberByEmail(email);
+    if (!subscriber || !this.taggings.get(tagId)?.delete(subscriber.id)) throw new Error(`fake Kit: ${email} does not hold tag ${tagId}`);
+  }
+
+  /** A change made by hand in Kit: the tag goes on an existing subscriber. */
+  tagByHand(tagId: number, email: string): void {
+    const subscriber = this.subscriberByEmail(email);
+    const tagged = this.taggings.get(tagId);
+    if (!subscriber || !tagged) throw new Error(`fake Kit: cannot tag ${email} with ${tagId}`);
+    tagged.set(subscriber.id, new Date().toISOString());
+  }
+
+  /** The subscriber unsubscribes (Kit's state "cancelled"). */
+  unsubscribe(email: string): void {
+    const subscriber = this.subscriberByEmail(email);
+    if (!subscriber) throw new Error(`fake Kit: no subscriber ${email}`);
+    subscriber.state = "cancelled";
+  }
+
   subscriberCount(): number {
     return this.subscribers.size;
   }
@@ -150,6 +171,7 @@ export class FakeKit extends FakeApiServer<KitFault> {
     if (path === "/v4/tags" && method === "GET") return this.listTags(query);
     const tagSubscribers = /^\/v4\/tags\/(\d+)\/subscribers$/.exec(path);
     if (tagSubscribers && method === "POST") return this.tag(Number(tagSubscribers[1]), field(body, "email_address"));
+    if (tagSubscribers && method === "GET") return this.listTagSubscribers(Number(tagSubscribers[1]), query);
     if (tagSubscribers && method === "DELETE") return this.untag(Number(tagSubscribers[1]), query.get("email_address"));
     return notFound();
   }
@@ -197,6 +219,39 @@ export class FakeKit extends FakeApiServer<KitFault> {
           has_next_page: remaining.length > perPage,
           start_cursor: first ? encodeCursor(first.id) : null,
           end_cursor: last ? encodeCursor(last.id) : null,
+          per_page: perPage,
+        },
+      },
+    };
+  }
+
+  // Kit lists a tag's subscribers newest tagging first, cursor-paginated; `status` filters by
+  // subscriber state (default active; "all" for every state).
+  private listTagSubscribers(tagId: number, query: URLSearchParams): Reply {
+    const tagged = this.taggings.get(tagId);
+    if (!tagged) return notFound();
+    const perPage = Math.min(Number(query.get("per_page") ?? DEFAULT_PAGE_SIZE) || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const status = query.get("status") ?? "active";
+    const after = query.get("after");
+    const afterId = after ? decodeCursor(after) : Number.POSITIVE_INFINITY;
+    if (Number.isNaN(afterId)) return kitError(422, "Invalid cursor");
+    const remaining = [...tagged]
+      .map(([subscriberId, taggedAt]) => ({ subscriber: this.subscribers.get(subscriberId), taggedAt }))
+      .filter((row): row is { subscriber: Subscriber; taggedAt: string } => row.subscriber !== undefined && (status === "all" || row.subscriber.state === status))
+      .sort((a, b) => b.subscriber.id - a.subscriber.id)
+      .filter((row) => row.subscriber.id < afterId);
+    const page = remaining.slice(0, perPage);
+    const first = page[0];
+    const last = page[page.length - 1];
+    return {
+      status: 200,
+      body: {
+        subscribers: page.map((row) => ({ ...subscriberJson(row.subscriber).subscriber, tagged_at: row.taggedAt })),
+        pagination: {
+          has_previous_page: after !== null,
+          has_next_page: remaining.length > perPage,
+          start_cursor: first ? encodeCursor(first.subscriber.id) : null,
+          end_cursor: last ? encodeCursor(last.subscriber.id) : null,
           per_page: perPage,
         },
       },

@@ -1,4 +1,5 @@
 import type { Database, Session } from "../db";
+import { metrics } from "../metrics";
 
 // The escalation queue, the only writer of tickets and their notes. One ticket per customer
 // journey and category, whoever opens it (the chat or the system): asking again appends an
@@ -67,6 +68,12 @@ const JOURNEY_SQL = `
 SELECT id FROM "Journey" WHERE "customerId" = $1
  ORDER BY ($2 = 'access' AND kind = 'purchase' AND "endedAt" IS NULL) DESC, "startedAt" DESC LIMIT 1`;
 
+/** Counts an ask once its transaction committed: a new ticket, or one folded into the ticket there. */
+function counted(source: TicketSource, outcome: TicketOutcome): TicketOutcome {
+  metrics().tickets.inc({ source, result: outcome.created ? "opened" : "deduplicated" });
+  return outcome;
+}
+
 async function openOrReuse(tx: Session, request: TicketRequest): Promise<TicketOutcome> {
   const [journey] = request.customerId ? await tx.sql<{ id: string }>(JOURNEY_SQL, [request.customerId, request.category]) : [];
   const journeyId = journey?.id ?? null;
@@ -90,7 +97,7 @@ async function openOrReuse(tx: Session, request: TicketRequest): Promise<TicketO
 
 /** A customer's ask from the chat (or any ask naming its identity): opens the ticket, or adds to it. */
 export async function openOrReuseTicket(db: Database, request: TicketRequest): Promise<TicketOutcome> {
-  return db.transaction((tx) => openOrReuse(tx, request));
+  return counted(request.source, await db.transaction((tx) => openOrReuse(tx, request)));
 }
 
 /**
@@ -106,7 +113,7 @@ export async function escalateForCustomer(
     const [customer] = await tx.sql<{ email: string }>(`SELECT email FROM "Customer" WHERE id = $1`, [escalation.customerId]);
     if (!customer) return null;
     return openOrReuse(tx, { ...escalation, identity: customer.email, source: "system" });
-  });
+  }).then((outcome) => outcome && counted("system", outcome));
 }
 
 export interface SystemTicket {

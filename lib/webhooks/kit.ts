@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { log } from "../log";
 import { metrics } from "../metrics";
 import type { LedgerEntry, LedgerWriter } from "./ledger";
+import { observeDelivery } from "./observe";
 import { answer, asWebHandler, refuse, refuseUnverified, serveWebRequest, type Answer, type Delivery, type WebhookFailureLimiter, type WebhookProcessor } from "./http";
 import { handledKitTypes, kitDeliverySchema, normalizeKitEvent } from "../lifecycle/kit-events";
 
@@ -40,7 +41,10 @@ export interface KitWebhookDeps {
   failureLimiter?: WebhookFailureLimiter;
 }
 
-export async function processKitDelivery(incoming: Delivery, deps: KitWebhookDeps): Promise<Answer> {
+/** One delivery (up to 100 events), measured and logged under its correlation id. */
+export const processKitDelivery = (incoming: Delivery, deps: KitWebhookDeps): Promise<Answer> => observeDelivery("kit", () => verifyAndRecord(incoming, deps));
+
+async function verifyAndRecord(incoming: Delivery, deps: KitWebhookDeps): Promise<Answer> {
   const raw = incoming.body;
   const check = verifyKitSignature(incoming.header("x-kit-signature"), raw, deps.secret, Math.floor(Date.now() / 1000));
   if (!check.ok) return refuseUnverified(incoming, deps.failureLimiter, `invalid webhook: ${check.reason}`);

@@ -8,6 +8,8 @@ import { jobRow } from "../jobs/kinds";
 // share the next statement (group commit), so under load one commit serves many events.
 
 export interface LedgerEntry {
+  /** The row's id; unset: a fresh one. (A Stripe delivery passes its correlation id.) */
+  id?: string;
   provider: "stripe" | "kit";
   eventId: string;
   type: string;
@@ -43,7 +45,7 @@ const entryKey = (provider: string, eventId: string) => `${provider}\u0000${even
 /** One JSON array parameter; the event JSON goes in as it came, never re-serialised. */
 function encode(entries: LedgerEntry[]): string {
   const items = entries.map((entry) => {
-    const ledgerId = crypto.randomUUID();
+    const ledgerId = entry.id ?? crypto.randomUUID();
     const job = entry.handled ? JSON.stringify(jobRow("lifecycle.apply", { ledgerId })) : "null";
     return (
       `{"r":"${ledgerId}","v":${JSON.stringify(entry.provider)},"i":${JSON.stringify(entry.eventId)},"t":${JSON.stringify(entry.type)},` +

@@ -2,6 +2,7 @@ import Stripe from "stripe";
 import { log } from "../log";
 import { metrics } from "../metrics";
 import type { LedgerWriter } from "./ledger";
+import { observeDelivery } from "./observe";
 import { answer, asWebHandler, refuse, refuseUnverified, serveWebRequest, type Answer, type Delivery, type WebhookFailureLimiter, type WebhookProcessor } from "./http";
 import { handledStripeTypes, normalizeStripeEvent, stripeEnvelopeSchema } from "../lifecycle/stripe-events";
 
@@ -48,7 +49,11 @@ export function constructStripeEvent(raw: string, signature: string, secrets: st
   throw first;
 }
 
-export async function processStripeDelivery(delivery: Delivery, deps: StripeWebhookDeps): Promise<Answer> {
+/** One delivery, measured and logged under its correlation id, which becomes its ledger row's id (its apply job logs under it). */
+export const processStripeDelivery = (delivery: Delivery, deps: StripeWebhookDeps): Promise<Answer> =>
+  observeDelivery("stripe", (correlationId) => verifyAndRecord(delivery, deps, correlationId));
+
+async function verifyAndRecord(delivery: Delivery, deps: StripeWebhookDeps, correlationId: string): Promise<Answer> {
   const signature = delivery.header("stripe-signature");
   if (!signature) return refuseUnverified(delivery, deps.failureLimiter, "missing Stripe-Signature header");
   const raw = delivery.body;
@@ -75,7 +80,7 @@ export async function processStripeDelivery(delivery: Delivery, deps: StripeWebh
 
   try {
     const [fresh] = await deps.ledger.record([
-      { provider: "stripe", eventId: envelope.data.id, type: envelope.data.type, createdAt: new Date(envelope.data.created * 1000), json: raw, handled },
+      { id: correlationId, provider: "stripe", eventId: envelope.data.id, type: envelope.data.type, createdAt: new Date(envelope.data.created * 1000), json: raw, handled },
     ]);
     metrics().webhookEvents.inc({ provider: "stripe", result: fresh ? "recorded" : "duplicate" });
     return answer(200, { received: true, duplicate: !fresh });

@@ -208,6 +208,9 @@ export async function accessRun(options: AccessRunOptions) {
     `machine ${fmt(cpu.machine)}%: bench process ${fmt(cpu.client)}%, worker ${fmt(cpu.server ?? 0)}%, postgres ${fmt(cpu.postgres)}%, other ${fmt(cpu.other)}%; steal ${fmt(cpu.steal)}%; ` +
     `per purchase: worker ${perPurchase(cpu.server ?? 0)} ms, postgres ${perPurchase(cpu.postgres)} ms`;
   console.log(`  jobs at the end: ${jobSummary}; fake Circle served ${circleRequests} requests, fake Kit ${kit.requests().length}`);
+  // Kit allows 120 requests a minute per API key: what that absorbs at this run's requests per purchase.
+  const kitPerPurchase = kit.requests().length / Math.max(1, result.sent);
+  console.log(`  Kit: ${fmt(kitPerPurchase, 2)} requests per purchase, so its 120 requests/minute absorb ${fmt(120 / Math.max(kitPerPurchase, Number.EPSILON))} purchases per minute`);
   console.log(`  CPU during the run: ${cpuLine}`);
   return { result, jobSummary, cpuLine };
 }

@@ -87,8 +87,15 @@ describe("dashboard", () => {
     expect(outcomes(data, "stripe")).toEqual({ pending: 0, applied: 7, ignored: 1, failed: 0 });
     expect(outcomes(data, "kit")).toEqual({ pending: 0, applied: 0, ignored: 1, failed: 0 });
 
-    // Each paid invoice leaves its re-check at the end of the paid period, not yet due.
-    expect(data.queue).toEqual({ depth: [{ status: "queued", kind: "lifecycle.recheck", count: 3 }], oldestDueAgeSeconds: null });
+    // Each paid invoice leaves its re-check at the end of the paid period, and each invited member
+    // a check of their invitation 10 minutes later: none due yet.
+    expect(data.queue).toEqual({
+      depth: [
+        { status: "queued", kind: "circle.invitation_check", count: 3 },
+        { status: "queued", kind: "lifecycle.recheck", count: 3 },
+      ],
+      oldestDueAgeSeconds: null,
+    });
 
     expect(data.deadLetters.now).toBe(1);
     expect(data.deadLetters.perDay).toHaveLength(14);

@@ -126,7 +126,8 @@ function converged(bought: Purchase[]) {
 
 const jobs = () =>
   stack.db.sql<{ id: string; kind: string; status: string; attempts: number; lockedBy: string | null; updatedAt: Date; runAt: Date }>(
-    `SELECT id, kind, status::text AS status, attempts, "lockedBy", "updatedAt", "runAt" FROM "Job" ORDER BY id`,
+    // Invitation follow-ups are scheduled minutes ahead (lib/effects/invitations.ts): not this test's work.
+    `SELECT id, kind, status::text AS status, attempts, "lockedBy", "updatedAt", "runAt" FROM "Job" WHERE kind <> 'circle.invitation_check' ORDER BY id`,
   );
 
 describe("drain: convergence without a worker process", () => {

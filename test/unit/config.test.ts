@@ -44,6 +44,11 @@ describe("parseEnv: defaults", () => {
       QSTASH_URL: "https://qstash.upstash.io",
       DRAIN_BUDGET_MS: 25_000,
       WIDGET_ALLOWED_ORIGINS: [],
+      READY_MAX_HEARTBEAT_AGE_MS: 90_000,
+      READY_MAX_QUEUE_AGE_MS: 300_000,
+      CIRCLE_PLAN: "business",
+      RECONCILE_INTERVAL_MINUTES: 360,
+      RECONCILE_SHARE: 0.5,
     });
   });
 
@@ -196,6 +201,9 @@ describe("parseEnv: malformed values", () => {
     ["DRAIN_BUDGET_MS", "soon"],
     ["DRAIN_BUDGET_MS", "25000.5"],
     ["QSTASH_URL", "qstash.upstash.io"],
+    ["CIRCLE_PLAN", "pro"],
+    ["RECONCILE_SHARE", "1"],
+    ["RECONCILE_INTERVAL_MINUTES", "-5"],
   ])("%s=%j is rejected by name", (key, value) => {
     const error = configError({ [key]: value });
     expect(error).toBeInstanceOf(ConfigError);

@@ -1,5 +1,5 @@
 import { metricsRefusal } from "@/lib/http-security";
-import { renderMetrics } from "@/lib/metrics";
+import { renderMetrics } from "@/lib/observability/metrics-endpoint";
 import { getRuntime } from "@/lib/runtime";
 
 export const runtime = "nodejs";

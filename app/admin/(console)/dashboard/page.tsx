@@ -2,6 +2,7 @@ import { dashboardData } from "@/lib/admin/dashboard";
 import { consolePage } from "../console-page";
 import { duration, when } from "../format";
 import { BarsChart, type Series } from "./charts";
+import { ReconcileButton } from "./reconcile-button";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Dashboard" };
@@ -94,6 +95,7 @@ export default async function DashboardPage() {
           <dd>{chatsTotal === 0 ? "—" : `${Math.round((100 * chatsAlone) / chatsTotal)}%`}</dd>
         </div>
       </dl>
+      <ReconcileButton />
       <div className="charts">
         <BarsChart
           title="Time from payment to access"
