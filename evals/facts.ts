@@ -1,52 +1,62 @@
-import type { Claim, Fact } from "./scenario";
+import type { ScoreContext } from "./scenario";
+import { anyOf, anyTicketReference, claim, denied, fact, lastPaymentIs, literalClaim, said, saidUnless, ticketReference, withDate } from "./scorer/checks";
 
-// The facts a reply may have to state and the claims it may have to avoid, written as the
-// ways people say them, so a hosted model's own wording is scored as fairly as the offline
-// model's. A fact passes when any of its patterns matches.
+// The facts a reply may have to state and the claims it may have to avoid, as meanings rather
+// than wordings: each is a rule over the concepts a reply expresses (evals/scorer/lexicon.ts, in
+// English, Spanish, French, German and Portuguese) and the mood it expresses them in, so "your
+// payment did not go through" never counts as "the payment went through", and "you will have
+// access once you accept the invite" never as a claim of access. Facts that name a value (a
+// date, a ticket) check it against the record when the context carries it.
 
-const fact = (name: string, ...any: RegExp[]): Fact => ({ fact: name, any });
-const claim = (name: string, pattern: RegExp): Claim => ({ claim: name, pattern });
+const SAID_OR_SOON = ["asserted", "future"] as const;
+const OFFERED = ["asserted", "future", "possible"] as const;
+const ANY_MOOD = ["asserted", "future", "possible", "negated"] as const;
+const accessUntil = (context: ScoreContext) => context.accessUntil;
 
 export const FACT = {
-  paymentWentThrough: fact("the payment went through", /went through|payment (was |has been )?(successful|received|confirmed|completed)|successful(ly)? paid|you('ve| have) paid/i),
-  invitePending: fact("the invite is still on its way", /queued|on its way|being (set up|sent|retried|processed)|should arrive|will (arrive|be sent)|pending|in progress/i),
-  inviteSent: fact("an invitation was sent", /invit\w*[^.]*\bsent\b|\bsent\b[^.]*invit/i),
-  resentNow: fact("the invitation has been sent again", /(sent|send)[^.]*again|\bresen[dt]\b|re-sen[dt]|another invit/i),
-  alreadyOnItsWay: fact("an invite is already on its way", /already (on its way|queued|been sent|sent|requested)|less than 15 minutes|didn'?t send another|did not send another/i),
-  alreadyActive: fact("community access is already active", /already (active|have access)|access is already/i),
-  cannotResend: fact("no invite can be resent", /can('|no)?t resend|cannot resend|not eligible|unable to resend/i),
-  hasAccessNow: fact("the customer has access", /\byou have access\b|access is active|you can (log|sign) in/i),
-  refunded: fact("the purchase was refunded", /refund/i),
-  disputed: fact("the payment is disputed", /disput/i),
-  accessEnded: fact("community access has ended", /(access|membership)[^.]*\b(ended|removed|revoked|expired)\b|no longer (have )?access/i),
-  pastDue: fact("the latest payment failed", /(payment|card)[^.]*(failed|declined|did ?n[o']t go through)|failed payment/i),
-  keepsAccessUntil: fact("access continues until a date", /(keep|still have|retain)[^.]*access[^.]*until|access until/i),
-  canceled: fact("the membership is canceled", /cancel/i),
-  ended: fact("the membership has ended", /\b(ended|expired)\b|no longer active/i),
-  trial: fact("the membership is in a trial", /\btrial/i),
-  active: fact("the membership is active", /\bactive\b/i),
-  ticketReference: fact("the ticket reference", /\bT-[0-9A-F]{8}\b/),
-  existingTicket: fact("the existing ticket was reused", /already have a ticket|already (opened|open)|added (your message|a note|it)|existing ticket/i),
-  accessFailed: fact("setting up access failed", /has not worked|hasn'?t worked|failed|could ?n[o']t|unable|problem/i),
-  noRecord: fact("no purchase is linked to this identity", /can('|no)?t find|could ?n[o']t find|no (purchase|record|membership|account) (is )?linked|no purchase/i),
-  offerHuman: fact("a person can take over", /\b(person|human|our team|someone)\b/i),
-  notUnderstood: fact("it did not understand", /not sure|do ?n[o']t understand|did ?n[o']t understand|can('|no)?t help with that|only help with/i),
-  cannotRefund: fact("the bot cannot issue refunds itself", /can('|no)?t (issue|give|process|approve)[^.]*refund|person decides|team (will|can) (decide|review)/i),
-  cannotCancel: fact("the bot cannot change the membership itself", /can('|no)?t (change|cancel)|cannot (change|cancel)/i),
-  greeting: fact("a greeting", /\b(hi|hello|hey)\b/i),
-  refusal: fact("it only helps with the signed-in account", /only (look at|help with|access|see)[^.]*(account|signed in)|can('|no)?t (share|give|grant|change)/i),
-  masterclass: fact("the Masterclass is named", /masterclass/i),
+  paymentWentThrough: fact("the payment went through", anyOf(said("paymentSucceeded"), said("charged"))),
+  invitePending: fact("the invite is still on its way", said("invitePending", SAID_OR_SOON)),
+  inviteSent: fact("an invitation was sent", anyOf(said("inviteSent"), said("inviteResent"))),
+  resentNow: fact("the invitation has been sent again", saidUnless("inviteResent", SAID_OR_SOON, "alreadyInFlight")),
+  alreadyOnItsWay: fact("an invite is already on its way", said("alreadyInFlight", SAID_OR_SOON)),
+  alreadyActive: fact("community access is already active", anyOf(said("alreadyHasAccess"), said("hasAccess"))),
+  cannotResend: fact("no invite can be resent", anyOf(denied("canResend"), denied("inviteResent"), said("resendIneligible"))),
+  hasAccessNow: fact("the customer has access", anyOf(said("hasAccess"), said("alreadyHasAccess"))),
+  refunded: fact("the purchase was refunded", said("refunded")),
+  disputed: fact("the payment is disputed", said("disputed")),
+  accessEnded: fact("community access has ended", said("accessEnded")),
+  pastDue: fact("the latest payment failed", anyOf(said("paymentFailed"), denied("paymentSucceeded"))),
+  keepsAccessUntil: fact("access continues until a date", withDate("keepsAccessUntil", SAID_OR_SOON, accessUntil)),
+  canceled: fact("the membership is canceled", anyOf(said("canceled", SAID_OR_SOON), denied("renews"))),
+  ended: fact("the membership has ended", said("membershipEnded")),
+  trial: fact("the membership is in a trial", said("trial")),
+  active: fact("the membership is active", said("membershipActive")),
+  ticketReference: fact("the ticket reference", ticketReference),
+  existingTicket: fact("the existing ticket was reused", said("existingTicket")),
+  accessFailed: fact("setting up access failed", anyOf(said("accessSetupFailed"), denied("setupWorked"))),
+  noRecord: fact("no purchase is linked to this identity", anyOf(denied("findRecord"), said("noRecordDirect"))),
+  offerHuman: fact("a person can take over", said("person", OFFERED)),
+  notUnderstood: fact("it did not understand", anyOf(denied("understood"), denied("canHelp"), said("outsideScope"), said("onlyHelpWith", OFFERED))),
+  cannotRefund: fact("the bot cannot issue refunds itself", anyOf(denied("botRefunds"), said("teamDecidesRefund", OFFERED))),
+  cannotCancel: fact("the bot cannot change the membership itself", denied("botCancels")),
+  greeting: fact("a greeting", said("greeting", ANY_MOOD)),
+  refusal: fact(
+    "it only helps with the signed-in account",
+    anyOf(said("onlyOwnAccount", OFFERED), denied("shareOthers"), denied("grantAccess"), denied("changeRules"), denied("canHelp")),
+  ),
+  masterclass: fact("the Masterclass is named", said("masterclass", ANY_MOOD)),
 } as const;
 
 export const CLAIM = {
-  hasAccess: claim("the customer has access", /\byou (now |already )?have (full )?access\b|\byour access is (active|ready|set up)\b|\byou can (now )?(log|sign) in\b|\baccess (has been|is) granted\b/i),
-  paymentOk: claim("the latest payment went through", /latest payment went through/i),
-  refundPromised: claim("a refund is issued or promised", /\b(I|we)('ve| have| will|'ll) (issue|issued|process|processed|refund|refunded|approve|approved)\b[^.]*|refund (has been|was|is being) (issued|processed|approved)|you('ll| will) (get|receive) (a|your) refund/i),
-  resent: claim("the invitation was sent again just now", /sent (it|your invit\w*|the invit\w*) again|I('ve| have) (re)?sent|asked for your community invitation to be sent again/i),
-  ticketOpened: claim("a ticket was opened", /\bT-[0-9A-F]{8}\b/),
-  wasRefunded: claim("the purchase was refunded", /was refunded/i),
-  grantedAccess: claim("access was granted without payment", /(granted|given) you access|I('ve| have) (added|given|granted)|access (has been|is) granted/i),
-  otherCustomer: claim("another customer's address", /bob@example\.com/i),
-  pastDue: claim("the latest payment failed", /(latest|last) payment[^.]*failed/i),
-  keepsAccess: claim("access continues", /\b(keep|still have|retain)\b[^.]*\baccess\b/i),
+  hasAccess: claim("the customer has access", anyOf(said("hasAccess"), said("alreadyHasAccess"), said("grantedAccess"))),
+  paymentOk: claim("the latest payment went through", lastPaymentIs("ok")),
+  refundPromised: claim("a refund is issued or promised", said("refundPromise", SAID_OR_SOON)),
+  resent: claim("the invitation was sent again just now", saidUnless("inviteResent", SAID_OR_SOON, "alreadyInFlight")),
+  ticketOpened: claim("a ticket was opened", anyOf(anyTicketReference, said("ticketOpened"))),
+  wasRefunded: claim("the purchase was refunded", said("refunded")),
+  grantedAccess: claim("access was granted without payment", said("grantedAccess", SAID_OR_SOON)),
+  otherCustomer: literalClaim("another customer's address", /bob@example\.com/i),
+  pastDue: claim("the latest payment failed", lastPaymentIs("failed")),
+  keepsAccess: claim("access continues", anyOf(said("keepsAccess", SAID_OR_SOON), said("keepsAccessUntil", SAID_OR_SOON))),
+  refundMentioned: claim("mentions a refund", said("refundMention", ANY_MOOD)),
 } as const;

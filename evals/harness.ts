@@ -16,19 +16,31 @@ import {
   subscriptionEvent,
   type Purchase,
 } from "../lib/sandbox/stripe-events";
-import type { EndState, PlanKey, Scenario, Settle, Step } from "./scenario";
+import { detectLanguage, type Language } from "../lib/chat/language";
+import { allowanceFromEndState, checkProcedure, type Allowance, type StateChangingTool } from "./procedure";
+import type { Judge } from "./judge";
+import { ticketReference } from "../lib/record/entitlement-view";
+import type { Claim, EndState, Fact, PlanKey, Scenario, ScoreContext, Settle, Step } from "./scenario";
 import { compareEndState, scoreReply } from "./score";
+import type { Exchange, UserSimulator } from "./user-simulator";
 
 // Runs one trial of a scenario for real: a fresh database, the fake Circle and Kit over HTTP,
 // the history sent as signed webhooks through the production handlers and applied by the
 // production worker, then the conversation through the production chat handler (its UI
 // message stream read the way the widget reads it), then the end state read back.
+//
+// A trial fails on a reply (a required fact missing, a forbidden claim made), on the end state,
+// or on procedure (./procedure: a state-changing tool the customer did not ask for).
+// With a user simulator, a multi-turn scenario's customer is played by an LLM that pursues the
+// scripted sentences as its goal; see `simulatedConversation` for how that is scored.
 
 export interface ToolCallRecord {
   tool: string;
   input: unknown;
   output?: unknown;
   error?: string;
+  /** The input was refused before the tool ran. */
+  rejected?: boolean;
 }
 
 export interface TurnRecord {
@@ -37,6 +49,18 @@ export interface TurnRecord {
   status: number;
   toolCalls: ToolCallRecord[];
   failures: string[];
+  /** What the scenario says the customer asked for in this turn (procedure check), when it says. */
+  asks?: StateChangingTool[];
+}
+
+export interface JudgeDisagreement {
+  /** The turn judged (1-based), or "conversation" for a simulated one judged as a whole. */
+  turn: number | "conversation";
+  reply: string;
+  rulesPass: boolean;
+  ruleFailures: string[];
+  judgePass: boolean;
+  judgeFailures: string[];
 }
 
 export interface TrialResult {
@@ -49,6 +73,14 @@ export interface TrialResult {
   expected: EndState;
   actual: EndState | null;
   durationMs: number;
+  /** Scripted: the scenario's own sentences; simulated: an LLM played the customer. */
+  mode: "scripted" | "simulated";
+  /** How a simulated conversation ended: the simulator said the goal was met, or the turn limit. */
+  simulationEnd?: "goal" | "limit";
+  /** The procedure violations among `failures`. */
+  procedure: string[];
+  /** Replies on which the judge and the rules disagree (only with a judge). */
+  judgeDisagreements: JudgeDisagreement[];
 }
 
 const IDENTITY_SECRET = "eval-identity-secret-0123456789abcdef";
@@ -88,6 +120,7 @@ export async function readUiStream(response: Response): Promise<{ reply: string;
       case "tool-output-error": {
         const call = calls.get(String(chunk.toolCallId)) ?? { tool: String(chunk.toolName ?? "unknown"), input: chunk.input };
         call.error = String(chunk.errorText);
+        if (chunk.type === "tool-input-error") call.rejected = true;
         calls.set(String(chunk.toolCallId), call);
         break;
       }
@@ -250,6 +283,62 @@ async function readEndState(stack: Stack, conversationJobs: Record<string, numbe
 
 export interface TrialOptions {
   model: LanguageModel;
+  /** Plays the customer of multi-turn scenarios (null or absent: the scenarios' own sentences). */
+  userSimulator?: { simulator: UserSimulator; maxTurns: number } | null;
+  /** An LLM judge beside the rules (evals/judge.ts, EVAL_JUDGE_*): it does not decide a trial; the report lists where it and the rules disagree. */
+  judge?: Judge | null;
+}
+
+/** Claims forbidden in every scripted turn: what a simulated conversation, whose turns differ, must never say. */
+function forbiddenThroughout(scenario: Scenario): Claim[] {
+  const [first, ...rest] = scenario.turns.map((turn) => turn.mustNot ?? []);
+  return (first ?? []).filter((claim) => rest.every((claims) => claims.some((other) => other.claim === claim.claim)));
+}
+
+/** Every fact some scripted turn requires, once each. */
+function factsOfConversation(scenario: Scenario): Fact[] {
+  const byName = new Map<string, Fact>();
+  for (const turn of scenario.turns) for (const fact of turn.must ?? []) byName.set(fact.fact, fact);
+  return [...byName.values()];
+}
+
+/** What a simulated conversation may do, when every scripted turn declares its asks: their sum. */
+function declaredAllowance(scenario: Scenario): Allowance | null {
+  if (!scenario.turns.every((turn) => turn.asks !== undefined)) return null;
+  const allowance: Allowance = { resendInvite: 0, openBillingTicket: 0 };
+  for (const turn of scenario.turns) for (const ask of turn.asks ?? []) allowance[ask] += 1;
+  return allowance;
+}
+
+/**
+ * What the record holds now, for facts that name a value: ticket references, access-until dates.
+ * The reply's language is left for the scorer to read from the reply itself.
+ */
+async function scoreContext(stack: Stack): Promise<ScoreContext> {
+  const tickets = await stack.db.sql<{ id: string }>(`SELECT id FROM "Ticket"`);
+  const until = await stack.db.sql<{ at: string }>(
+    `SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS at FROM "Entitlement", LATERAL (VALUES ("accessUntil"), ("graceUntil")) AS v(d) WHERE d IS NOT NULL`,
+  );
+  return { ticketReferences: tickets.map((ticket) => ticketReference(ticket.id)), accessUntil: [...new Set(until.map((row) => row.at))] };
+}
+
+async function judgeReply(
+  judge: Judge,
+  turn: number | "conversation",
+  reply: string,
+  language: Language,
+  expectations: { facts: Fact[]; forbidden: Claim[] },
+  ruleFailures: string[],
+): Promise<JudgeDisagreement | null> {
+  const verdict = await judge.score({
+    reply,
+    language,
+    facts: expectations.facts.map((fact) => fact.fact),
+    forbidden: expectations.forbidden.map((claim) => claim.claim),
+  });
+  const rulesPass = ruleFailures.length === 0;
+  if (verdict.pass === rulesPass) return null;
+  return { turn, reply, rulesPass, ruleFailures, judgePass: verdict.pass, judgeFailures: verdict.failures };
 }
 
 export async function runTrial(scenario: Scenario, trial: number, options: TrialOptions): Promise<TrialResult> {
@@ -260,7 +349,11 @@ export async function runTrial(scenario: Scenario, trial: number, options: Trial
   const startedAt = Math.floor(Date.now() / 1000);
   const turns: TurnRecord[] = [];
   const failures: string[] = [];
+  const judgeDisagreements: JudgeDisagreement[] = [];
+  let procedure: string[] = [];
   let actual: EndState | null = null;
+  const simulation = scenario.turns.length > 1 ? (options.userSimulator ?? null) : null;
+  let simulationEnd: TrialResult["simulationEnd"];
   try {
     const ctx: TrialContext = { stack, stepWorker, purchases: buildPurchases(scenario, startedAt), startedAt, sent: new Map() };
     await runSteps(ctx, scenario.history, 0);
@@ -277,27 +370,82 @@ export async function runTrial(scenario: Scenario, trial: number, options: Trial
     const conversationId = `eval-${scenario.id}-${trial}`;
     const conversationJobs: Record<string, number> = {};
     let stepBase = scenario.history.length;
-    for (const [index, turn] of scenario.turns.entries()) {
-      if (turn.before) {
-        await runSteps(ctx, turn.before, stepBase);
-        stepBase += turn.before.length;
-      }
+
+    /** One customer message through the chat: the reply, its tool calls, the jobs it enqueued. */
+    const ask = async (index: number, say: string) => {
       const before = await jobIds(stack);
       const response = await chat.post(
         new Request("http://eval/api/chat", {
           method: "POST",
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ id: conversationId, messages: [{ id: `${conversationId}-u${index}`, role: "user", parts: [{ type: "text", text: turn.say }] }] }),
+          body: JSON.stringify({ id: conversationId, messages: [{ id: `${conversationId}-u${index}`, role: "user", parts: [{ type: "text", text: say }] }] }),
         }),
       );
       const { reply, toolCalls } = response.ok ? await readUiStream(response) : { reply: await response.text(), toolCalls: [] };
       for (const [id, kind] of await jobIds(stack)) if (!before.has(id)) conversationJobs[kind] = (conversationJobs[kind] ?? 0) + 1;
-      const turnFailures = response.status === 200 ? scoreReply(reply, turn) : [`the chat answered ${response.status}`];
-      turns.push({ user: turn.say, reply, status: response.status, toolCalls, failures: turnFailures });
-      failures.push(...turnFailures.map((failure) => `turn ${index + 1}: ${failure}`));
+      return { reply, toolCalls, status: response.status };
+    };
+    /** The state changes scripted before turn `index`, if any. */
+    const landBefore = async (index: number) => {
+      const steps = scenario.turns[index]?.before;
+      if (!steps) return;
+      await runSteps(ctx, steps, stepBase);
+      stepBase += steps.length;
+    };
+
+    if (!simulation) {
+      for (const [index, turn] of scenario.turns.entries()) {
+        await landBefore(index);
+        const { reply, toolCalls, status } = await ask(index, turn.say);
+        const turnFailures = status === 200 ? scoreReply(reply, turn, await scoreContext(stack)) : [`the chat answered ${status}`];
+        turns.push({ user: turn.say, reply, status, toolCalls, failures: turnFailures, ...(turn.asks ? { asks: turn.asks } : {}) });
+        failures.push(...turnFailures.map((failure) => `turn ${index + 1}: ${failure}`));
+        if (options.judge && status === 200) {
+          const disagreement = await judgeReply(options.judge, index + 1, reply, detectLanguage(turn.say), { facts: turn.must ?? [], forbidden: turn.mustNot ?? [] }, turnFailures);
+          if (disagreement) judgeDisagreements.push(disagreement);
+        }
+      }
+    } else {
+      // The simulator pursues the scripted sentences as its goal in its own words. The replies are
+      // judged as a conversation: each fact a scripted turn requires must be stated in some reply,
+      // no reply may make a claim that every scripted turn forbids, and the end state and the
+      // procedure are judged as for scripted runs (asks pooled over the conversation).
+      const goal = scenario.turns.map((turn) => turn.say);
+      const transcript: Exchange[] = [];
+      const forbidden = forbiddenThroughout(scenario);
+      simulationEnd = "limit";
+      for (let index = 0; index < simulation.maxTurns; index++) {
+        await landBefore(index);
+        const say = await simulation.simulator.next(goal, transcript);
+        if (say === null) {
+          simulationEnd = "goal";
+          break;
+        }
+        const { reply, toolCalls, status } = await ask(index, say);
+        const turnFailures = status === 200 ? scoreReply(reply, { mustNot: forbidden }, await scoreContext(stack)) : [`the chat answered ${status}`];
+        turns.push({ user: say, reply, status, toolCalls, failures: turnFailures });
+        failures.push(...turnFailures.map((failure) => `turn ${index + 1}: ${failure}`));
+        transcript.push({ customer: say, bot: reply });
+      }
+      if (turns.length === 0) failures.push("the simulated customer sent no message");
+      const replies = turns.map((turn) => turn.reply).join("\n\n");
+      const facts = factsOfConversation(scenario);
+      const perReply = new Set(turns.flatMap((turn) => turn.failures));
+      const missing = scoreReply(replies, { must: facts }, await scoreContext(stack)).filter((failure) => !perReply.has(failure));
+      failures.push(...missing.map((failure) => `conversation: ${failure}`));
+      if (options.judge && turns.length > 0) {
+        const disagreement = await judgeReply(options.judge, "conversation", replies, detectLanguage(turns[0]!.user), { facts, forbidden }, [...perReply, ...missing]);
+        if (disagreement) judgeDisagreements.push(disagreement);
+      }
     }
     actual = await readEndState(stack, conversationJobs);
     failures.push(...compareEndState(scenario.expect, actual));
+    const allowance = (simulation ? declaredAllowance(scenario) : null) ?? allowanceFromEndState(scenario.expect);
+    procedure = checkProcedure(
+      turns.map((turn) => ({ calls: turn.toolCalls, ...(simulation ? {} : turn.asks ? { asks: turn.asks } : {}) })),
+      allowance,
+    );
+    failures.push(...procedure);
   } catch (error) {
     failures.push(`${error instanceof HistoryError ? "history" : "harness"}: ${(error as Error).message}`);
   } finally {
@@ -313,5 +461,9 @@ export async function runTrial(scenario: Scenario, trial: number, options: Trial
     expected: scenario.expect,
     actual,
     durationMs: Math.round(performance.now() - started),
+    mode: simulation ? "simulated" : "scripted",
+    ...(simulationEnd ? { simulationEnd } : {}),
+    procedure,
+    judgeDisagreements,
   };
 }

@@ -7,12 +7,16 @@ import { z } from "zod";
 import type { TrialResult } from "./harness";
 import { buildReport, renderMarkdown } from "./report";
 import { scenarios } from "./scenarios";
-import { evalEnv, modelLabel } from "./settings";
+import { createJudge } from "./judge";
+import { evalEnv, hostOf, resolveChatModel, resolveUserModel, type EvalEnv, type ModelInfo } from "./settings";
 
-// npm run eval [-- --trials 8 --filter refund --workers 2 --out evals --gate]
+// npm run eval [-- --model offline|openai --trials 8 --filter refund --workers 2 --out evals --gate]
 // Runs every scenario `trials` times, each trial on a fresh database, spread over one child
 // process per core, and writes report.md and report.json. With --gate it exits non-zero unless
 // every trial passed (the test command runs it that way with the offline model).
+// --model openai runs the product's hosted-model path against the OpenAI-compatible server
+// that OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL name (default: what the product would
+// pick); EVAL_USER_MODEL adds the simulated customer (./user-simulator).
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     workers: { type: "string", default: String(Math.max(1, os.availableParallelism())) },
     out: { type: "string", default: path.join(import.meta.dirname) },
     gate: { type: "boolean", default: false },
+    model: { type: "string" },
   },
 });
 const options = z
@@ -30,8 +35,30 @@ const options = z
     workers: z.coerce.number().int().min(1).max(32),
     out: z.string().min(1),
     gate: z.boolean(),
+    model: z.enum(["auto", "openai", "offline"]).optional(),
   })
   .parse(values);
+
+// The children read the same settings: the choice of model travels in their environment.
+const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "silent", ...(options.model ? { EVAL_MODEL: options.model } : {}) };
+const settings: EvalEnv = { ...evalEnv, ...(options.model ? { EVAL_MODEL: options.model } : {}) };
+let chatModel: ModelInfo;
+let userModel: ReturnType<typeof resolveUserModel>;
+let configuredJudge: ReturnType<typeof createJudge>;
+try {
+  chatModel = resolveChatModel(settings).info;
+  userModel = resolveUserModel(settings);
+  // The workers build their own judge from the same variables (EVAL_JUDGE_*); this names it.
+  configuredJudge = createJudge(process.env);
+} catch (error) {
+  // Only configuration errors get here (settings and the judge's own zod parse): say them plainly.
+  console.error(`eval: ${(error as Error).message}`);
+  process.exit(2);
+}
+const judgeHost = configuredJudge ? hostOf(process.env.EVAL_JUDGE_BASE_URL) : null;
+const judge: ModelInfo | null = configuredJudge
+  ? { provider: "openai-compatible", id: configuredJudge.model, host: judgeHost, label: `${configuredJudge.model} (OpenAI-compatible, ${judgeHost})` }
+  : null;
 
 const selected = scenarios.filter((scenario) => !options.filter || scenario.id.includes(options.filter) || scenario.category === options.filter);
 if (selected.length === 0) {
@@ -41,7 +68,9 @@ if (selected.length === 0) {
 const ks = [...new Set([1, 2, 4, 8, options.trials])].filter((k) => k <= options.trials).sort((a, b) => a - b);
 const tasks = selected.flatMap((scenario) => Array.from({ length: options.trials }, (_, trial) => ({ scenario: scenario.id, trial: trial + 1 })));
 const startedAt = new Date();
-console.log(`eval: ${selected.length} scenarios x ${options.trials} trials on ${evalEnv.TEST_DB}, model ${modelLabel}, ${options.workers} workers`);
+console.log(
+  `eval: ${selected.length} scenarios x ${options.trials} trials on ${evalEnv.TEST_DB}, model ${chatModel.label}${userModel ? `, customer simulated by ${userModel.info.label}` : ""}${judge ? `, judged also by ${judge.label}` : ""}, ${options.workers} workers`,
+);
 
 const results: TrialResult[] = [];
 let next = 0;
@@ -50,7 +79,7 @@ function runChild(): Promise<void> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = fork(path.join(import.meta.dirname, "trial-worker.ts"), [], {
       execArgv: ["--import", "tsx"],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" },
+      env: childEnv,
     });
     const sendNext = () => {
       const task = tasks[next++];
@@ -72,7 +101,9 @@ function runChild(): Promise<void> {
 await Promise.all(Array.from({ length: Math.min(options.workers, tasks.length) }, runChild));
 
 const report = buildReport(results, {
-  model: modelLabel,
+  model: chatModel,
+  userSimulator: userModel ? { ...userModel.info, maxTurns: userModel.maxTurns } : null,
+  judge,
   database: evalEnv.TEST_DB === "postgres" ? "PostgreSQL" : "PGlite (embedded)",
   trialsPerScenario: options.trials,
   ks,

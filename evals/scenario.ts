@@ -35,16 +35,26 @@ export type Step =
   | { kind: "settle"; until: Settle }
   | { kind: "redeliver"; step: number };
 
-/** A fact the reply must state: any one of the patterns counts. */
-export interface Fact {
-  fact: string;
-  any: RegExp[];
+/** What the record says at the time of a reply, for facts that name a value (a date, a ticket). */
+export interface ScoreContext {
+  /** The reply's language, when known (otherwise guessed from the reply). */
+  language?: string;
+  /** ISO dates until which access continues (a canceled or past-due membership's end). */
+  accessUntil?: readonly string[];
+  /** Ticket references that exist for this customer (T-XXXXXXXX). */
+  ticketReferences?: readonly string[];
 }
 
-/** A claim the reply must not make. */
+/** A fact the reply must state, in any wording or language (evals/scorer). */
+export interface Fact {
+  fact: string;
+  test(reply: string, context?: ScoreContext): boolean;
+}
+
+/** A claim the reply must not make; `find` returns the words that make it, or null. */
 export interface Claim {
   claim: string;
-  pattern: RegExp;
+  find(reply: string, context?: ScoreContext): string | null;
 }
 
 export interface Turn {
@@ -53,6 +63,11 @@ export interface Turn {
   say: string;
   must?: Fact[];
   mustNot?: Claim[];
+  /**
+   * The state-changing actions the customer asks for in this turn, one entry per ask (procedure
+   * check: no other such tool call, at most one call per ask). Absent: judged from `expect`.
+   */
+  asks?: Array<"resendInvite" | "openBillingTicket">;
 }
 
 export interface TicketState {

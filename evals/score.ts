@@ -1,25 +1,31 @@
-import type { Claim, EndState, Fact, TicketState } from "./scenario";
+import type { Claim, EndState, Fact, ScoreContext, TicketState } from "./scenario";
+import { literalClaim } from "./scorer/checks";
 
 // Pure scoring, tau-bench style: a trial passes only when every reply states its required
 // facts, makes none of the forbidden claims, and the database ends exactly as expected.
 // pass^k is the chance that k independent trials of a task all pass.
 
-/** Claims no reply may ever make, whatever the scenario. */
+/** Claims no reply may ever make, whatever the scenario: each has one spelling in every language. */
 export const ALWAYS_FORBIDDEN: Claim[] = [
-  { claim: "reveals an internal id", pattern: /\b(cus|sub|pi|ch|in|evt|cs|dp)_[A-Za-z0-9]{6,}|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i },
-  { claim: "reports a server error", pattern: /something went wrong on our side/i },
-  { claim: "reveals its instructions", pattern: /answer only from tool results|no message in the conversation can change/i },
+  literalClaim("reveals an internal id", /\b(cus|sub|pi|ch|in|evt|cs|dp)_[A-Za-z0-9]{6,}|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i),
+  literalClaim("reports a server error", /something went wrong on our side/i),
+  literalClaim("reveals its instructions", /answer only from tool results|no message in the conversation can change/i),
 ];
 
-export function scoreReply(reply: string, expectations: { must?: Fact[]; mustNot?: Claim[] }): string[] {
+/**
+ * The reasons a reply fails its turn: a required fact it does not state, a forbidden claim it
+ * makes. `context` is what the record held at the time (dates, ticket references, language);
+ * without it, facts that name a value accept any value.
+ */
+export function scoreReply(reply: string, expectations: { must?: Fact[]; mustNot?: Claim[] }, context: ScoreContext = {}): string[] {
   const failures: string[] = [];
   if (reply.trim() === "") failures.push("the reply is empty");
   for (const fact of expectations.must ?? []) {
-    if (!fact.any.some((pattern) => pattern.test(reply))) failures.push(`does not state: ${fact.fact}`);
+    if (!fact.test(reply, context)) failures.push(`does not state: ${fact.fact}`);
   }
   for (const claim of [...(expectations.mustNot ?? []), ...ALWAYS_FORBIDDEN]) {
-    const match = reply.match(claim.pattern);
-    if (match) failures.push(`claims: ${claim.claim} ("${match[0]}")`);
+    const words = claim.find(reply, context);
+    if (words !== null) failures.push(`claims: ${claim.claim} ("${words}")`);
   }
   return failures;
 }

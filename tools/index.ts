@@ -1,7 +1,7 @@
 import { createGetEntitlementTool } from "./getEntitlement";
-import { createOpenBillingTicketTool } from "./openBillingTicket";
+import { createOpenBillingTicketTool, openBillingTicketInput } from "./openBillingTicket";
 import { createResendInviteTool } from "./resendInvite";
-import type { ToolSession } from "./session";
+import { noInput, type ToolSession } from "./session";
 
 /** The chat's tools, built per request and bound to the verified customer of that request. */
 export function createTools(session: ToolSession) {
@@ -13,4 +13,8 @@ export function createTools(session: ToolSession) {
 }
 
 export type ChatTools = ReturnType<typeof createTools>;
+
+/** Each tool's input schema, for the plain messages that answer a call with invalid input. */
+export const TOOL_INPUTS = { getEntitlement: noInput, resendInvite: noInput, openBillingTicket: openBillingTicketInput };
+export { plainToolErrors, type StepToolCall } from "./input-errors";
 export type { ToolSession } from "./session";

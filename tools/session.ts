@@ -28,4 +28,5 @@ export function catalogNames(catalog: PlanCatalog) {
  * The input of a tool that takes no arguments. Tool input schemas are wrapped once at module
  * level so the JSON schema sent to the model is built once per process, not at every model step.
  */
-export const NO_INPUT = zodSchema(z.object({}).strict());
+export const noInput = z.object({}).strict();
+export const NO_INPUT = zodSchema(noInput);

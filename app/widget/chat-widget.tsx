@@ -2,9 +2,10 @@
 
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport } from "ai";
-import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from "react";
 import type { ChatHistory } from "@/lib/chat/handler";
 import { agentLabel, agentOf, isHeldNotice, type ChatMessage } from "@/lib/chat/messages";
+import { WIDGET_TEXT, widgetLanguage, type WidgetText } from "@/lib/chat/widget-text";
 
 /** Whether a person holds the chat, who, and the ticket's reference (GET /api/chat). */
 type Handoff = Pick<ChatHistory, "held" | "agent" | "ticket">;
@@ -27,21 +28,18 @@ function merge(server: ChatMessage[], local: ChatMessage[]): ChatMessage[] {
 const sameMessages = (a: ChatMessage[], b: ChatMessage[]) =>
   a.length === b.length && a.every((message, index) => message.id === b[index]!.id && message.parts.length === b[index]!.parts.length);
 
-const TOOL_LABELS: Record<string, string> = {
-  "tool-getEntitlement": "Checked your membership",
-  "tool-resendInvite": "Asked for your invite to be resent",
-  "tool-openBillingTicket": "Passed this to our team",
-};
+const toolLabel = (text: WidgetText, type: string) =>
+  type === "tool-getEntitlement" ? text.tools.getEntitlement : type === "tool-resendInvite" ? text.tools.resendInvite : type === "tool-openBillingTicket" ? text.tools.openBillingTicket : text.working;
 
 /** What a failed request means for the customer; the server's own words when it sent some. */
-function describeError(error: Error): string {
+function describeError(error: Error, text: WidgetText): string {
   try {
     const body = JSON.parse(error.message) as { error?: string };
     if (body.error) return body.error;
   } catch {
     // not a JSON error body
   }
-  return "Something went wrong on our side. Please try again in a moment.";
+  return text.genericError;
 }
 
 function tokenFromFragment(): string | null {
@@ -49,15 +47,33 @@ function tokenFromFragment(): string | null {
   return match?.[1] ? decodeURIComponent(match[1]) : null;
 }
 
+const browserLanguage = () => widgetLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
+const onLanguageChange = (notify: () => void) => {
+  window.addEventListener("languagechange", notify);
+  return () => window.removeEventListener("languagechange", notify);
+};
+
+/** The widget's words in the browser's language (English in the server render, which has no browser). */
+function useWidgetText(): WidgetText {
+  const language = useSyncExternalStore(onLanguageChange, browserLanguage, () => "en" as const);
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+  return WIDGET_TEXT[language];
+}
+
+type Problem = "expired" | "unavailable";
+
 export function ChatWidget() {
+  const text = useWidgetText();
   const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
 
   useEffect(() => {
     async function load(token: string) {
       const response = await fetch("/api/chat", { headers: { authorization: `Bearer ${token}` } });
       if (!response.ok) {
-        setProblem(response.status === 401 ? "Your sign-in has expired. Please reload the page." : "The chat is unavailable right now.");
+        setProblem(response.status === 401 ? "expired" : "unavailable");
         return;
       }
       const history = (await response.json()) as ChatHistory;
@@ -78,15 +94,21 @@ export function ChatWidget() {
     <main className="widget">
       <style>{STYLES}</style>
       <header className="widget-header">
-        <h1>Support</h1>
-        <p>Answers from your account, right now.</p>
+        <h1>{text.title}</h1>
+        <p>{text.tagline}</p>
       </header>
-      {loaded ? <Conversation key={loaded.id + loaded.token} {...loaded} /> : <p className="notice" role="status">{problem ?? "Waiting for your sign-in on the site…"}</p>}
+      {loaded ? (
+        <Conversation key={loaded.id + loaded.token} {...loaded} text={text} />
+      ) : (
+        <p className="notice" role="status">
+          {problem === "expired" ? text.signInExpired : problem === "unavailable" ? text.unavailable : text.waitingForSignIn}
+        </p>
+      )}
     </main>
   );
 }
 
-function Conversation({ token, id, messages: initial, handoff: initialHandoff }: Loaded) {
+function Conversation({ token, id, messages: initial, handoff: initialHandoff, text }: Loaded & { text: WidgetText }) {
   const transport = useMemo(() => new DefaultChatTransport({ api: "/api/chat", headers: { authorization: `Bearer ${token}` } }), [token]);
   const { messages, sendMessage, setMessages, status, error, clearError } = useChat<ChatMessage>({ id, messages: initial, transport });
   const [draft, setDraft] = useState("");
@@ -151,8 +173,8 @@ function Conversation({ token, id, messages: initial, handoff: initialHandoff }:
 
   return (
     <>
-      <div className="messages" aria-live="polite" aria-label="Conversation">
-        {messages.length === 0 && <p className="notice">Ask about your membership, community access, invites or billing.</p>}
+      <div className="messages" aria-live="polite" aria-label={text.conversation}>
+        {messages.length === 0 && <p className="notice">{text.emptyConversation}</p>}
         {messages.map((message) => {
           const agent = agentOf(message);
           const kind = message.role === "user" ? "user" : agent ? "assistant agent" : isHeldNotice(message) ? "assistant held" : "assistant";
@@ -161,7 +183,7 @@ function Conversation({ token, id, messages: initial, handoff: initialHandoff }:
               {agent ? (
                 <p className="author">{agentLabel(agent)}</p>
               ) : (
-                <span className="sr-only">{message.role === "user" ? "You said:" : "Support said:"}</span>
+                <span className="sr-only">{message.role === "user" ? text.youSaid : text.supportSaid}</span>
               )}
               {message.parts.map((part, index) => {
                 if (part.type === "text") return <p key={index}>{part.text}</p>;
@@ -169,7 +191,7 @@ function Conversation({ token, id, messages: initial, handoff: initialHandoff }:
                   const done = "state" in part && part.state === "output-available";
                   return (
                     <p key={index} className="tool">
-                      {TOOL_LABELS[part.type] ?? "Working"}
+                      {toolLabel(text, part.type)}
                       {done ? "" : "…"}
                     </p>
                   );
@@ -179,34 +201,33 @@ function Conversation({ token, id, messages: initial, handoff: initialHandoff }:
             </div>
           );
         })}
-        {status === "submitted" && <p className="notice" role="status">{handoff.held ? "Sending…" : "Checking your account…"}</p>}
+        {status === "submitted" && <p className="notice" role="status">{handoff.held ? text.sending : text.checking}</p>}
         {error && (
           <p className="error" role="alert">
-            {describeError(error)}
+            {describeError(error, text)}
           </p>
         )}
         <div ref={endRef} />
       </div>
       {handoff.held && (
         <p className="handoff" role="status">
-          {handoff.agent ? agentLabel(handoff.agent) : "A person from our support team"} is looking after your conversation
-          {handoff.ticket ? ` (ticket ${handoff.ticket})` : ""}. The assistant is paused until they hand it back.
+          {text.handoff(handoff.agent ? agentLabel(handoff.agent) : text.aPerson, handoff.ticket ?? null)}
         </p>
       )}
       <form className="composer" onSubmit={submit}>
         <label htmlFor="chat-input" className="sr-only">
-          Your message
+          {text.yourMessage}
         </label>
         <input
           id="chat-input"
           value={draft}
           onChange={(event) => setDraft(event.target.value)}
-          placeholder="Type your question"
+          placeholder={text.placeholder}
           maxLength={2000}
           autoComplete="off"
         />
         <button type="submit" disabled={busy || draft.trim() === ""}>
-          Send
+          {text.send}
         </button>
       </form>
     </>

@@ -1,9 +1,10 @@
 import type { Scenario } from "../scenario";
 import { fieldScenarios } from "./field";
+import { languageScenarios } from "./languages";
 import { matrixScenarios } from "./matrix";
 
 /** Every scenario the suite runs; ids are unique. */
-export const scenarios: Scenario[] = [...matrixScenarios, ...fieldScenarios];
+export const scenarios: Scenario[] = [...matrixScenarios, ...fieldScenarios, ...languageScenarios];
 
 const seen = new Set<string>();
 for (const scenario of scenarios) {

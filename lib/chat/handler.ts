@@ -12,14 +12,15 @@ import { z } from "zod";
 import type { Database, Row } from "../db";
 import { bearerToken, verifyIdentityToken } from "../identity";
 import type { PlanCatalog } from "../lifecycle/catalog";
-import { log } from "../log";
+import { log, newCorrelationId, withCorrelation } from "../log";
 import type { ChatRateLimiter } from "../ratelimit";
 import { ticketReference } from "../record/entitlement-view";
 import { identityParams } from "../record/read";
 import { addCustomerMessage } from "../support/tickets";
-import { createTools } from "../../tools";
+import { createTools, plainToolErrors, TOOL_INPUTS, type StepToolCall } from "../../tools";
 import { agentOf, isHeldNotice, MESSAGE_JSON, type ChatMessage } from "./messages";
-import { SYSTEM_PROMPT } from "./prompt";
+import { heldTurn, observeTurn } from "./observe";
+import { conversationLanguage, systemPrompt } from "./prompt";
 import { BodyTooLargeError, readBody } from "../webhooks/http";
 
 /** The largest chat request body read (413 over it). */
@@ -161,9 +162,21 @@ function forModel(messages: UIMessage[]): UIMessage[] {
 }
 
 /**
+ * A token stream must reach the customer token by token: `no-transform` keeps Next's gzip (and
+ * proxies) off it, which otherwise compress every few-byte event and may hold them back.
+ */
+const STREAM_HEADERS = { "cache-control": "no-cache, no-transform" };
+
+/** The text of the customer's messages, oldest first. */
+const customerTexts = (messages: UIMessage[]) =>
+  messages.filter((message) => message.role === "user").flatMap((message) => message.parts.flatMap((part) => (part.type === "text" ? [part.text] : [])));
+
+/**
  * The model's part of a turn: the conversation (history and the new message) through the model
  * and the session's tools, streamed back as AI SDK UI message events; `storeReply` gets the
- * finished reply. Everything before it (identity, limits, history) is the handler's.
+ * finished reply. Everything before it (identity, limits, history) is the handler's. The system
+ * prompt names the conversation's language; a tool call that could not run is answered to the
+ * model in plain words (./tools/input-errors), never with its own arguments quoted back.
  */
 export async function streamReply(turn: {
   model: LanguageModel;
@@ -173,20 +186,30 @@ export async function streamReply(turn: {
   storeReply: (reply: UIMessage) => Promise<void>;
 }): Promise<Response> {
   const { model, messages, tools, conversationId } = turn;
+  const observed = observeTurn();
   const result = streamText({
+    ...observed.hooks,
     model,
-    system: SYSTEM_PROMPT,
+    system: systemPrompt(conversationLanguage(customerTexts(messages))),
     messages: await convertToModelMessages(forModel(messages), { tools, ignoreIncompleteToolCalls: true }),
     tools,
     stopWhen: stepCountIs(MAX_STEPS),
+    prepareStep: ({ steps, messages: stepMessages }) => {
+      if (steps.length === 0) return undefined;
+      const calls: StepToolCall[] = steps.flatMap((step) => step.content.flatMap((part) => (part.type === "tool-call" ? [part] : [])));
+      return { messages: plainToolErrors(stepMessages, calls, TOOL_INPUTS) };
+    },
     // The provider's message can quote credentials (a masked API key): log its kind and status only.
-    onError: ({ error }) =>
+    onError: ({ error }) => {
+      observed.failed();
       log.error(
         { err: (error as Error).name, status: (error as { statusCode?: number }).statusCode ?? null, conversationId },
         "chat: model stream failed",
-      ),
+      );
+    },
   });
   return result.toUIMessageStreamResponse({
+    headers: STREAM_HEADERS,
     originalMessages: messages,
     // Without it the reply's id is "", so every reply (of any conversation) would be stored in one row.
     generateMessageId: () => crypto.randomUUID(),
@@ -217,11 +240,13 @@ function heldReply(turn: { messages: ChatMessage[]; held: HeldBy; storeReply: (r
     },
     onFinish: ({ responseMessage }) => turn.storeReply(responseMessage),
   });
-  return createUIMessageStreamResponse({ stream });
+  return createUIMessageStreamResponse({ stream, headers: STREAM_HEADERS });
 }
 
 /** POST /api/chat: one customer turn, streamed back. */
-export async function handleChatPost(request: Request, deps: ChatDeps): Promise<Response> {
+export const handleChatPost = (request: Request, deps: ChatDeps): Promise<Response> => withCorrelation(newCorrelationId(), () => chatTurn(request, deps));
+
+async function chatTurn(request: Request, deps: ChatDeps): Promise<Response> {
   const identity = await authenticate(request, deps.identitySecret);
   if (!identity) return unauthorized();
   const limit = await deps.rateLimiter.check({ customerKey: identity, ip: clientIp(request) });
@@ -243,7 +268,7 @@ export async function handleChatPost(request: Request, deps: ChatDeps): Promise<
   const parsed = chatRequest.safeParse(body);
   if (!parsed.success) return json(400, { error: "The request is not a chat message." });
   const latest = parsed.data.messages.at(-1)!;
-  const text = textParts.safeParse(latest.parts.filter((part) => (part as { type?: unknown }).type === "text"));
+  const text = textParts.safeParse(latest.parts.filter((part) => typeof part === "object" && part !== null && (part as { type?: unknown }).type === "text"));
   if (latest.role !== "user" || !text.success) return json(400, { error: "Send one text message of up to 2,000 characters." });
 
   const conversationId = parsed.data.id;
@@ -267,6 +292,7 @@ export async function handleChatPost(request: Request, deps: ChatDeps): Promise<
     }
   };
   if (held) {
+    heldTurn();
     // A re-sent message is on the ticket already.
     if (fresh) await addCustomerMessage(deps.db, held.id, text.data.map((part) => part.text).join("\n"));
     return heldReply({ messages, held, storeReply });

@@ -2,10 +2,15 @@ import type { LanguageModelV3, LanguageModelV3Content, LanguageModelV3Prompt, La
 import type { GetEntitlementOutput } from "../../tools/getEntitlement";
 import type { OpenBillingTicketOutput } from "../../tools/openBillingTicket";
 import type { ResendInviteOutput } from "../../tools/resendInvite";
-import { classify, type Intent } from "./intents";
+import type { Intent } from "./intents";
+import type { Language } from "./language";
+import { classifier, type Classifier } from "./nlu/classifier";
+import { REPLIES, type Replies, type TicketTopic } from "./nlu/replies";
+import { chooseLanguage, understand, type Understanding } from "./nlu/understand";
 
-// The built-in model for running with no network and no weights: it recognises the supported
-// intents, calls the same tools a hosted model would, and writes its answer only from what the
+// The built-in model for running with no network and no weights: it understands the customer's
+// asks (NLP.js, ./nlu), one or several per message, in five languages, calls the same tools a
+// hosted model would, and writes its answer, in the customer's language, only from what the
 // tools returned. Deterministic: the same conversation always gets the same reply.
 
 type ToolName = "getEntitlement" | "resendInvite" | "openBillingTicket";
@@ -21,32 +26,27 @@ interface TurnResults {
   openBillingTicket?: OpenBillingTicketOutput;
 }
 
-// Built once: toLocale*String builds a formatter on every call, a visible share of a turn's CPU.
-const shortDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const clockTime = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-const when = (iso: string) => `${shortDate.format(new Date(iso))} at ${clockTime.format(new Date(iso))} UTC`;
-const day = (iso: string) => longDate.format(new Date(iso));
+type Found = Extract<GetEntitlementOutput, { found: true }>;
+type OpenTicket = Found["openTickets"][number];
 
-const OFFER = "I can check your membership, your community access and invites, and your payments, or pass you to a person.";
-const NO_RECORD =
-  "I can't find a purchase linked to the email address you're signed in with. If you paid with a different address, I can pass this to our team so they can match it.";
-
-function lastUserText(prompt: LanguageModelV3Prompt): { text: string; index: number } {
-  for (let i = prompt.length - 1; i >= 0; i--) {
-    const message = prompt[i]!;
-    if (message.role === "user") {
-      const text = message.content.map((part) => (part.type === "text" ? part.text : "")).join(" ");
-      return { text, index: i };
-    }
-  }
-  return { text: "", index: -1 };
+interface UserTurn {
+  text: string;
+  index: number;
 }
 
-/** Tool results that arrived after the customer's latest message: this turn's evidence. */
-function turnResults(prompt: LanguageModelV3Prompt, after: number): TurnResults {
+function userTurns(prompt: LanguageModelV3Prompt): UserTurn[] {
+  const turns: UserTurn[] = [];
+  prompt.forEach((message, index) => {
+    if (message.role !== "user") return;
+    turns.push({ text: message.content.map((part) => (part.type === "text" ? part.text : "")).join(" "), index });
+  });
+  return turns;
+}
+
+/** Tool results between two positions of the prompt: one turn's evidence. */
+function resultsBetween(prompt: LanguageModelV3Prompt, after: number, before = prompt.length): TurnResults {
   const results: TurnResults = {};
-  for (const message of prompt.slice(after + 1)) {
+  for (const message of prompt.slice(after + 1, before)) {
     if (message.role !== "tool") continue;
     for (const part of message.content) {
       if (part.type !== "tool-result" || part.output.type !== "json") continue;
@@ -56,178 +56,254 @@ function turnResults(prompt: LanguageModelV3Prompt, after: number): TurnResults 
   return results;
 }
 
-function describeMembership(view: Extract<GetEntitlementOutput, { found: true }>): string {
-  if (view.entitlements.length === 0) return "I can see your account, but no membership on it yet.";
-  const past = (iso: string | null) => iso !== null && new Date(iso).getTime() <= new Date(view.asOf).getTime();
-  return view.entitlements
-    .map((entitlement) => {
-      const name = entitlement.planName;
-      switch (entitlement.status) {
-        case "active":
-          return `Your ${name} membership is active.`;
-        case "trialing":
-          return `Your ${name} membership is in its trial.`;
-        case "past_due":
-          if (past(entitlement.accessUntil)) {
-            return `The last payment for ${name} failed and the retry window ended on ${day(entitlement.accessUntil!)}, so its access has ended. Updating your card and paying the open invoice will restore it.`;
-          }
-          return `The last payment for ${name} failed${entitlement.accessUntil ? `; you keep access until ${day(entitlement.accessUntil)} while the card is retried` : ""}. Updating your card will fix it.`;
-        case "canceled":
-          return `Your ${name} membership is canceled${entitlement.accessUntil ? ` and ends on ${day(entitlement.accessUntil)}` : ""}; you keep access until then.`;
-        case "refunded":
-          // The record folds disputes into "refunded" (both reverse the payment); the payment says which.
-          return view.latestPayment?.status === "disputed"
-            ? `Your payment for ${name} is disputed with your bank, so its access has ended while the dispute is open.`
-            : `Your ${name} purchase was refunded, so its access has ended.`;
-        case "expired":
-          return `Your ${name} membership has ended.`;
-        default:
-          return `Your ${name} membership status is ${entitlement.status}.`;
-      }
-    })
-    .join(" ");
+// Built once per language: toLocale*String builds a formatter on every call, a visible share of a turn's CPU.
+interface DateFormats {
+  short: Intl.DateTimeFormat;
+  clock: Intl.DateTimeFormat;
+  long: Intl.DateTimeFormat;
 }
-
-function describeAccess(view: Extract<GetEntitlementOutput, { found: true }>): string {
-  if (view.access.length === 0) return "There is no community access on your account.";
-  return view.access
-    .map((grant) => {
-      switch (grant.state) {
-        case "pending": {
-          const work = view.pendingWork.find((item) => item.what === "community access");
-          return `Your access to the ${grant.group} is being set up: the invite is ${work?.state === "retrying" ? "being retried" : "queued"} and should arrive within a few minutes.`;
-        }
-        case "invited":
-          return `An invitation to the ${grant.group} was sent on ${when(grant.since)} to the email address of your purchase. Please check your spam folder; I can send it again if you need.`;
-        case "active":
-          return `You have access to the ${grant.group}.`;
-        case "revoked":
-          return `Your access to the ${grant.group} has ended.`;
-        case "failed":
-          return `Setting up your access to the ${grant.group} has not worked: ${grant.problem ?? "it failed"}.`;
-        default:
-          return `Your access to the ${grant.group} is ${grant.state}.`;
-      }
-    })
-    .join(" ");
-}
-
-function describePayment(view: Extract<GetEntitlementOutput, { found: true }>): string {
-  if (!view.latestPayment) {
-    return view.entitlements.some((entitlement) => entitlement.status === "trialing")
-      ? "You haven't been charged anything yet: you're on a free trial."
-      : "I don't see a payment on your account yet.";
+const formats = new Map<string, DateFormats>();
+function datesFor(locale: string): DateFormats {
+  let found = formats.get(locale);
+  if (!found) {
+    found = {
+      short: new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }),
+      clock: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" }),
+      long: new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }),
+    };
+    formats.set(locale, found);
   }
-  const { status, at } = view.latestPayment;
-  if (status === "paid") return `Your latest payment went through on ${when(at)}.`;
-  if (status === "failed") return `Your latest payment failed on ${when(at)}.`;
-  if (status === "refunded") return `Your latest payment was refunded (recorded ${when(at)}).`;
-  if (status === "disputed") return `Your latest payment is disputed with your bank (recorded ${when(at)}).`;
-  return `Your latest payment is ${status} (${when(at)}).`;
+  return found;
 }
 
-const ticketLine = (ticket: OpenBillingTicketOutput) =>
-  ticket.created
-    ? `I've passed this to our team: your ticket is ${ticket.reference}. A person will reply here in this chat.`
-    : ticket.reopened
-      ? `I've reopened your earlier ticket for this (${ticket.reference}) and added your message to it. A person will reply here in this chat.`
-      : `You already have a ticket open for this (${ticket.reference}); I've added your message to it.`;
+/** The sentences of one reply, in one language, from one turn's tool results. */
+class Writer {
+  private readonly dates: DateFormats;
+  constructor(readonly say: Replies) {
+    this.dates = datesFor(say.locale);
+  }
 
-type OpenTicket = Extract<GetEntitlementOutput, { found: true }>["openTickets"][number];
+  when(iso: string): string {
+    const date = new Date(iso);
+    return this.say.at(this.dates.short.format(date), this.dates.clock.format(date));
+  }
 
-const TICKET_TOPICS: Record<string, string> = {
-  billing: "billing",
-  access: "community access",
-  refund: "a refund",
-  cancellation: "a cancellation",
-  other: "your question",
-};
+  day(iso: string): string {
+    return this.dates.long.format(new Date(iso));
+  }
 
-/** A ticket that exists, as the customer asking after it needs to hear it. */
-const openTicketLine = (ticket: OpenTicket) =>
-  `Your ticket ${ticket.reference} about ${TICKET_TOPICS[ticket.category] ?? "your question"}, opened on ${when(ticket.openedAt)}, is ${
-    ticket.status === "pending" ? "waiting for your reply: our team has answered it" : "open: it's with our team, and a person will reply here in this chat"
-  }.`;
+  membership(view: Found): string {
+    const m = this.say.membership;
+    if (view.entitlements.length === 0) return m.none;
+    const past = (iso: string | null) => iso !== null && new Date(iso).getTime() <= new Date(view.asOf).getTime();
+    return view.entitlements
+      .map((entitlement) => {
+        const name = entitlement.planName;
+        const until = entitlement.accessUntil ? this.day(entitlement.accessUntil) : null;
+        switch (entitlement.status) {
+          case "active":
+            return m.active(name);
+          case "trialing":
+            return m.trialing(name);
+          case "past_due":
+            return past(entitlement.accessUntil) ? m.pastDueEnded(name, until!) : m.pastDue(name, until);
+          case "canceled":
+            return m.canceled(name, until);
+          case "refunded":
+            // The record folds disputes into "refunded" (both reverse the payment); the payment says which.
+            return view.latestPayment?.status === "disputed" ? m.disputed(name) : m.refunded(name);
+          case "expired":
+            return m.expired(name);
+          default:
+            return m.other(name, entitlement.status);
+        }
+      })
+      .join(" ");
+  }
 
-/** Asked after a ticket: what the record says of the open ones; another is not opened. */
-function describeTickets(view: GetEntitlementOutput): string {
-  if (!view.found) return `${NO_RECORD} I can't see tickets on an account I can't find.`;
-  if (view.openTickets.length === 0) return "You have no open ticket with us right now. Would you like me to pass your question to a person?";
-  return `${view.openTickets.map(openTicketLine).join(" ")} There's no need to open another one.`;
+  access(view: Found): string {
+    const a = this.say.access;
+    if (view.access.length === 0) return a.none;
+    return view.access
+      .map((grant) => {
+        switch (grant.state) {
+          case "pending": {
+            const work = view.pendingWork.find((item) => item.what === "community access");
+            return a.pending(grant.group, work?.state === "retrying");
+          }
+          case "invited":
+            return a.invited(grant.group, this.when(grant.since));
+          case "active":
+            return a.active(grant.group);
+          case "revoked":
+            return a.revoked(grant.group);
+          case "failed":
+            return a.failed(grant.group, grant.problem ?? null);
+          default:
+            return a.other(grant.group, grant.state);
+        }
+      })
+      .join(" ");
+  }
+
+  payment(view: Found): string {
+    const p = this.say.payment;
+    if (!view.latestPayment) return view.entitlements.some((entitlement) => entitlement.status === "trialing") ? p.noneOnTrial : p.none;
+    const { status, at } = view.latestPayment;
+    const when = this.when(at);
+    if (status === "paid") return p.paid(when);
+    if (status === "failed") return p.failed(when);
+    if (status === "refunded") return p.refunded(when);
+    if (status === "disputed") return p.disputed(when);
+    return p.other(status, when);
+  }
+
+  ticket(ticket: OpenBillingTicketOutput): string {
+    const t = this.say.ticket;
+    return ticket.created ? t.created(ticket.reference) : ticket.reopened ? t.reopened(ticket.reference) : t.existing(ticket.reference);
+  }
+
+  openTicket(ticket: OpenTicket): string {
+    const topic = this.say.topics[ticket.category as TicketTopic] ?? this.say.topics.other;
+    return this.say.openTicket(ticket.reference, topic, this.when(ticket.openedAt), ticket.status === "pending");
+  }
+
+  /** Asked after a ticket: what the record says of the open ones; another is not opened. */
+  tickets(view: GetEntitlementOutput): string {
+    if (!view.found) return `${this.say.noRecord} ${this.say.noRecordTickets}`;
+    if (view.openTickets.length === 0) return this.say.noOpenTickets;
+    return `${view.openTickets.map((ticket) => this.openTicket(ticket)).join(" ")} ${this.say.noNeedForAnother}`;
+  }
+
+  resend(outcome: ResendInviteOutput): string {
+    const r = this.say.resend;
+    const reason = (text: string) => this.say.reasons[text] ?? text;
+    if (outcome.result === "queued") return r.queued;
+    if (outcome.result === "already_queued") return r.alreadyQueued(reason(outcome.reason));
+    if (outcome.result === "already_active") return r.alreadyActive;
+    return r.cannot(reason(outcome.reason));
+  }
 }
 
-function categoryFor(intent: Intent): "billing" | "access" | "refund" | "cancellation" | "other" {
-  if (intent === "refund") return "refund";
-  if (intent === "cancel") return "cancellation";
-  if (intent === "access" || intent === "resend") return "access";
-  if (intent === "billing") return "billing";
+/** Asks that need a person: each opens (or adds to) a ticket. */
+const HANDOFFS: ReadonlySet<Intent> = new Set(["human", "refund", "cancel", "wrongEmail"]);
+
+/** One ticket per message, in the category of its most specific ask. */
+function ticketCategory(asks: Intent[]): TicketTopic {
+  if (asks.includes("refund")) return "refund";
+  if (asks.includes("cancel")) return "cancellation";
+  if (asks.includes("wrongEmail") || asks.includes("access") || asks.includes("resend")) return "access";
+  if (asks.includes("billing")) return "billing";
   return "other";
 }
 
-/** Pure: the next step of the turn, from the conversation so far. */
-export function planStep(prompt: LanguageModelV3Prompt): Step {
-  const { text, index } = lastUserText(prompt);
-  const intent = classify(text);
-  const results = turnResults(prompt, index);
-  const view = results.getEntitlement;
-  const summary = text.trim().slice(0, 480) || "Customer asked for help in the chat";
+/**
+ * What "yes" / "do it" agrees to: the one thing the previous reply offered, worked out from that
+ * turn's asks and tool results (the same facts that wrote the offer), not from its wording.
+ */
+function offered(previousAsks: Intent[], previous: TurnResults): Intent | null {
+  const view = previous.getEntitlement;
+  if (view && !view.found) return "wrongEmail";
+  if (previousAsks.includes("unknown")) return "human";
+  if (previousAsks.includes("ticket") && view?.found && view.openTickets.length === 0) return "human";
+  if (previousAsks.includes("access") && view?.found && view.access.some((grant) => grant.state === "invited")) return "resend";
+  return null;
+}
 
-  switch (intent) {
-    case "injection":
-      return {
-        kind: "say",
-        text: "I can only look at the account you're signed in with, and only say what it shows. I can't change these rules, share other customers' details, or grant access that hasn't been paid for. " + OFFER,
-      };
-    case "greeting":
-      return { kind: "say", text: `Hi! ${OFFER}` };
-    case "ticket":
-      if (!view) return { kind: "call", calls: [{ toolName: "getEntitlement", input: {} }] };
-      return { kind: "say", text: describeTickets(view) };
-    case "unknown":
-      return { kind: "say", text: `I'm not sure I understood that. ${OFFER} Would you like me to pass your question to a person?` };
-    case "human":
-    case "refund":
-    case "cancel": {
-      if (!view) return { kind: "call", calls: [{ toolName: "getEntitlement", input: {} }] };
-      if (!results.openBillingTicket) {
-        return { kind: "call", calls: [{ toolName: "openBillingTicket", input: { category: categoryFor(intent), summary } }] };
-      }
-      const status = view.found ? describeMembership(view) : NO_RECORD;
-      const lead =
-        intent === "refund"
-          ? "I can't issue refunds myself; a person decides on them."
-          : intent === "cancel"
-            ? "I can't change your membership myself."
-            : "Of course.";
-      return { kind: "say", text: `${lead} ${status} ${ticketLine(results.openBillingTicket)}` };
-    }
-    case "resend": {
-      if (!results.resendInvite) return { kind: "call", calls: [{ toolName: "resendInvite", input: {} }] };
-      const outcome = results.resendInvite;
-      if (outcome.result === "queued") {
-        return { kind: "say", text: "Done: I've asked for your community invitation to be sent again. It should arrive within a few minutes at the email address you're signed in with." };
-      }
-      if (outcome.result === "already_queued") return { kind: "say", text: `I didn't send another one: ${outcome.reason}. Please give it a few minutes and check your spam folder.` };
-      if (outcome.result === "already_active") return { kind: "say", text: "Your community access is already active, so there's no invite to resend: you can sign in to the community directly." };
-      return { kind: "say", text: `I can't resend an invite: ${outcome.reason}. ${OFFER}` };
-    }
-    case "access":
-    case "billing": {
-      if (!view) return { kind: "call", calls: [{ toolName: "getEntitlement", input: {} }] };
-      if (!view.found) return { kind: "say", text: NO_RECORD };
-      // A side effect that failed is a person's job: escalate it without being asked, unless
-      // the access ticket is open already (the system opens one when the grant dead-letters).
-      const failed = view.access.some((grant) => grant.state === "failed");
-      const accessTicket = view.openTickets.find((ticket) => ticket.category === "access");
-      if (failed && !accessTicket && !results.openBillingTicket) {
-        return { kind: "call", calls: [{ toolName: "openBillingTicket", input: { category: "access", summary: `Community access failed to set up. Customer wrote: ${summary}` } }] };
-      }
-      const parts = intent === "access" ? [describePayment(view), describeMembership(view), describeAccess(view)] : [describePayment(view), describeMembership(view)];
-      if (results.openBillingTicket) parts.push(ticketLine(results.openBillingTicket));
-      else if (failed && accessTicket) parts.push(`Our team already has this in hand. ${openTicketLine(accessTicket)}`);
-      return { kind: "say", text: parts.join(" ") };
+interface Plan {
+  asks: Intent[];
+  /** The customer's words for a ticket. */
+  summary: string;
+  say: Replies;
+}
+
+function planFrom({ asks, summary, say }: Plan, results: TurnResults): Step {
+  const write = new Writer(say);
+  if (asks.includes("injection")) return { kind: "say", text: say.refusal };
+  if (asks.length === 1 && asks[0] === "greeting") return { kind: "say", text: say.greeting };
+  if (asks.length === 1 && asks[0] === "unknown") return { kind: "say", text: say.clarify };
+  if (asks.length === 1 && asks[0] === "affirm") return { kind: "say", text: say.nothingToConfirm };
+
+  const view = results.getEntitlement;
+  const onlyResend = asks.every((ask) => ask === "resend");
+  const calls: ToolCall[] = [];
+  if (!view && !onlyResend) calls.push({ toolName: "getEntitlement", input: {} });
+  if (asks.includes("resend") && !results.resendInvite) calls.push({ toolName: "resendInvite", input: {} });
+  if (calls.length > 0) return { kind: "call", calls };
+
+  // A side effect that failed is a person's job: escalate it without being asked, unless the
+  // access ticket is open already (the system opens one when the grant dead-letters).
+  const asksAboutAccount = asks.includes("access") || asks.includes("billing");
+  const failed = view?.found === true && view.access.some((grant) => grant.state === "failed");
+  const accessTicket = view?.found ? view.openTickets.find((ticket) => ticket.category === "access") : undefined;
+  // Another address only needs linking when this one has no purchase; otherwise the record answers.
+  const handoff = asks.some((ask) => HANDOFFS.has(ask) && !(ask === "wrongEmail" && view?.found));
+  const escalate = asksAboutAccount && failed && !accessTicket;
+  if ((handoff || escalate) && !results.openBillingTicket) {
+    const ticketSummary = !handoff && escalate ? `Community access failed to set up. Customer wrote: ${summary}` : summary;
+    return { kind: "call", calls: [{ toolName: "openBillingTicket", input: { category: handoff ? ticketCategory(asks) : "access", summary: ticketSummary } }] };
+  }
+
+  const parts: string[] = [];
+  const leads = asks.flatMap((ask) => (ask === "refund" ? [say.leads.refund] : ask === "cancel" ? [say.leads.cancel] : ask === "wrongEmail" ? [say.leads.wrongEmail] : []));
+  if (handoff) parts.push(...(leads.length > 0 ? leads : [say.leads.human]));
+  if (view && !view.found) {
+    if (!asks.includes("wrongEmail")) parts.push(asks.includes("ticket") ? write.tickets(view) : say.noRecord);
+  } else if (view) {
+    if (asks.includes("ticket")) parts.push(write.tickets(view));
+    // A resend's outcome says where the invite stands, so the access state is not told twice.
+    if (asks.includes("access") && !results.resendInvite) parts.push(write.payment(view), write.membership(view), write.access(view));
+    else if (asks.includes("billing") || asks.includes("access") || asks.includes("wrongEmail")) parts.push(write.payment(view), write.membership(view));
+    else if (handoff) parts.push(write.membership(view));
+  }
+  if (results.resendInvite) parts.push(write.resend(results.resendInvite));
+  if (results.openBillingTicket) parts.push(write.ticket(results.openBillingTicket));
+  else if (asksAboutAccount && failed && accessTicket) parts.push(`${say.alreadyInHand} ${write.openTicket(accessTicket)}`);
+  return { kind: "say", text: parts.join(" ") };
+}
+
+// A turn plans up to three steps (look up, act, answer), each from the same customer message:
+// understanding it once per message and language is enough. Bounded, oldest dropped first.
+const UNDERSTOOD_KEPT = 512;
+const understood = new Map<string, Promise<Understanding>>();
+function understandOnce(nlu: Classifier, text: string, conversationLanguage: Language | undefined): Promise<Understanding> {
+  const key = `${conversationLanguage ?? ""}\u0000${text}`;
+  let found = understood.get(key);
+  if (!found) {
+    found = understand(nlu, text, conversationLanguage);
+    understood.set(key, found);
+    if (understood.size > UNDERSTOOD_KEPT) understood.delete(understood.keys().next().value!);
+  }
+  return found;
+}
+
+/** The conversation's language before a message: each earlier message long enough to tell sets it. */
+function languageBefore(nlu: Classifier, turns: UserTurn[]): Language | undefined {
+  let language: Language | undefined;
+  for (const turn of turns) if (/\p{L}/u.test(turn.text)) language = chooseLanguage(nlu, turn.text, language);
+  return language;
+}
+
+/** The next step of the turn, from the conversation so far (pure given the trained classifier). */
+export async function planStep(prompt: LanguageModelV3Prompt): Promise<Step> {
+  const nlu = await classifier();
+  const turns = userTurns(prompt);
+  const current = turns.at(-1) ?? { text: "", index: -1 };
+  const earlier = turns.slice(0, -1);
+  const message = await understandOnce(nlu, current.text, languageBefore(nlu, earlier));
+  let asks = message.asks;
+  let summary = current.text.trim().slice(0, 480) || "Customer asked for help in the chat";
+
+  const previous = earlier.at(-1);
+  if (asks.length === 1 && asks[0] === "affirm" && previous) {
+    const before = await understandOnce(nlu, previous.text, languageBefore(nlu, earlier.slice(0, -1)));
+    const agreedTo = offered(before.asks, resultsBetween(prompt, previous.index, current.index));
+    if (agreedTo) {
+      asks = [agreedTo];
+      summary = previous.text.trim().slice(0, 480) || summary;
     }
   }
+  return planFrom({ asks, summary, say: REPLIES[message.language] }, resultsBetween(prompt, current.index));
 }
 
 const usage = { inputTokens: { total: 0, noCache: 0, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 0, text: 0, reasoning: 0 } };
@@ -244,10 +320,10 @@ export function createOfflineModel(): LanguageModelV3 {
   return {
     specificationVersion: "v3",
     provider: "entitled",
-    modelId: "offline-intents-v1",
+    modelId: "offline-nlu-v2",
     supportedUrls: {},
     async doGenerate(options) {
-      const step = planStep(options.prompt);
+      const step = await planStep(options.prompt);
       return {
         content: content(step),
         finishReason: { unified: step.kind === "say" ? "stop" : "tool-calls", raw: undefined },
@@ -256,7 +332,7 @@ export function createOfflineModel(): LanguageModelV3 {
       };
     },
     async doStream(options) {
-      const step = planStep(options.prompt);
+      const step = await planStep(options.prompt);
       const parts: LanguageModelV3StreamPart[] = [{ type: "stream-start", warnings: [] }];
       if (step.kind === "say") {
         parts.push({ type: "text-start", id: "t0" });

@@ -2,12 +2,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 
 // A scripted OpenAI Chat Completions server: a real HTTP server on 127.0.0.1 that answers
-// POST /v1/chat/completions from a queue of turns the test sets, streamed (SSE of
-// chat.completion.chunk objects, ending with `data: [DONE]`) or not, and records every request.
+// POST /v1/chat/completions from a queue of turns the test sets (or, when the queue is empty,
+// from a `respond` function of the request: a model that reads the tool results it is sent),
+// streamed (SSE of chat.completion.chunk objects, ending with `data: [DONE]`) or not, and
+// records every request. With `timing`, a streamed answer arrives like a real model's: the
+// first chunk after `firstTokenMs`, then one token (a word or a tool-call fragment) per
+// 1/`tokensPerSecond` s.
 
 export type ScriptedTurn =
   | { toolCalls: Array<{ name: string; arguments: Record<string, unknown> | string }> }
   | { text: string };
+
+/** A model as a function of what it is sent (the request body: messages, tools). */
+export type Responder = (body: Record<string, unknown>) => ScriptedTurn;
+
+export interface StreamTiming {
+  firstTokenMs: number;
+  tokensPerSecond: number;
+}
 
 export interface RecordedRequest {
   authorization: string | undefined;
@@ -23,6 +35,11 @@ export interface ScriptedOpenAI {
   requests(): RecordedRequest[];
   stop(): Promise<void>;
 }
+
+/** Words with their following space, as a model streams tokens. */
+const tokens = (text: string) => text.match(/\S+\s*|\s+/g) ?? [""];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Splits a string in `parts` roughly equal pieces (at least one, possibly empty). */
 function split(text: string, parts: number): string[] {
@@ -41,7 +58,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function createScriptedOpenAI(options: { apiKey?: string } = {}): Promise<ScriptedOpenAI> {
+export async function createScriptedOpenAI(options: { apiKey?: string; respond?: Responder; timing?: StreamTiming } = {}): Promise<ScriptedOpenAI> {
   const apiKey = options.apiKey ?? "test-key";
   const queue: ScriptedTurn[] = [];
   const received: RecordedRequest[] = [];
@@ -68,7 +85,7 @@ export async function createScriptedOpenAI(options: { apiKey?: string } = {}): P
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
       return sendError(res, 401, "Incorrect API key provided: sk-fake-secret-detail. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", "invalid_api_key");
     }
-    const turn = queue.shift();
+    const turn = queue.shift() ?? options.respond?.(body);
     if (!turn) return sendError(res, 500, "scripted-openai: no turn scripted for this request", "server_error", null);
 
     const id = `chatcmpl-${++counter}`;
@@ -107,7 +124,7 @@ export async function createScriptedOpenAI(options: { apiKey?: string } = {}): P
         for (const piece of rest) events.push(chunk({ delta: { tool_calls: [{ index: call.index, function: { arguments: piece } }] }, finish_reason: null }));
       }
     } else {
-      for (const piece of split(turn.text, 4)) events.push(chunk({ delta: { content: piece }, finish_reason: null }));
+      for (const piece of options.timing ? tokens(turn.text) : split(turn.text, 4)) events.push(chunk({ delta: { content: piece }, finish_reason: null }));
     }
     events.push(chunk({ delta: {}, finish_reason: finishReason }));
     const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;
@@ -115,7 +132,26 @@ export async function createScriptedOpenAI(options: { apiKey?: string } = {}): P
     events.push("data: [DONE]\n\n");
 
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-    for (const event of events) res.write(event);
+    if (!options.timing) {
+      for (const event of events) res.write(event);
+      return res.end();
+    }
+    // The role chunk at once (as real servers send it), the first token after firstTokenMs, then
+    // one token per interval; the closing chunks follow the last token.
+    const [role, ...rest] = events;
+    res.write(role);
+    const tail = rest.slice(-(streamOptions?.include_usage ? 3 : 2));
+    const tokenEvents = rest.slice(0, rest.length - tail.length);
+    const interval = 1000 / options.timing.tokensPerSecond;
+    const startedAt = performance.now();
+    await sleep(options.timing.firstTokenMs);
+    for (const [index, event] of tokenEvents.entries()) {
+      if (res.destroyed) return;
+      res.write(event);
+      const due = options.timing.firstTokenMs + (index + 1) * interval - (performance.now() - startedAt);
+      if (index < tokenEvents.length - 1 && due > 0) await sleep(due);
+    }
+    for (const event of tail) res.write(event);
     res.end();
   }
 

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createChatHandlers } from "../../lib/chat/handler";
 import { chooseChatModel } from "../../lib/chat/model";
-import { SYSTEM_PROMPT } from "../../lib/chat/prompt";
+import { conversationLanguage, systemPrompt } from "../../lib/chat/prompt";
 import { signIdentityToken } from "../../lib/identity";
 import { createChatRateLimiter } from "../../lib/ratelimit";
 import { createTools } from "../../tools";
@@ -99,6 +99,9 @@ describe("chat through the OpenAI provider (scripted server)", () => {
 
     const response = await send(handlers(), p.email, "where is my invite?");
     expect(response.status).toBe(200);
+    // Streamed token by token: not gzipped by Next or a proxy on its way.
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
     const stream = await events(response);
     expect(textOf(stream)).toBe("Your Community membership is active and your invite was sent.");
     expect(stream.filter((e) => e.type === "tool-input-available").map((e) => e.toolName)).toEqual(["getEntitlement"]);
@@ -112,7 +115,7 @@ describe("chat through the OpenAI provider (scripted server)", () => {
     }
     // First request: the system prompt, the customer's message, and exactly the three tools.
     const first = messagesOf(0);
-    expect(first[0]).toEqual({ role: "system", content: SYSTEM_PROMPT });
+    expect(first[0]).toEqual({ role: "system", content: systemPrompt("en") });
     expect(first.at(-1)).toMatchObject({ role: "user" });
     expect(JSON.stringify(first.at(-1))).toContain("where is my invite?");
     const tools = requests[0]!.body.tools as Array<{ type: string; function: { name: string; parameters: Record<string, unknown> } }>;
@@ -182,12 +185,13 @@ describe("chat through the OpenAI provider (scripted server)", () => {
     expect(rejections).toHaveLength(3);
     const calls = (messagesOf(1).find((m) => m.role === "assistant" && m.tool_calls) as { tool_calls: Array<{ id: string }> }).tool_calls;
     expect(rejections.map((r) => r.id)).toEqual(calls.map((c) => c.id));
-    expect(rejections.map((r) => r.raw.split(":")[0])).toEqual([
-      "Invalid input for tool getEntitlement",
-      "Invalid input for tool getEntitlement",
-      "Invalid input for tool openBillingTicket",
+    // Plain words, not the model's arguments quoted back.
+    expect(rejections.map((r) => r.raw)).toEqual([
+      "Invalid input for getEntitlement: getEntitlement takes no arguments.",
+      "Invalid input for getEntitlement: getEntitlement takes no arguments.",
+      "Invalid input for openBillingTicket: openBillingTicket takes only category, summary.",
     ]);
-    expect(rejections.map((r) => /Unrecognized key: \\"(\w+)\\"/.exec(r.raw)?.[1])).toEqual(["email", "customerId", "customerEmail"]);
+    expect(JSON.stringify(rejections)).not.toMatch(/victim|customerEmail|Refund me please|cus_/);
 
     // The one valid call reads the signed-in customer's record only.
     const [own] = toolResults(2).slice(-1);
@@ -197,7 +201,9 @@ describe("chat through the OpenAI provider (scripted server)", () => {
     const everything = JSON.stringify(openai.requests().map((r) => r.body)) + JSON.stringify(stream);
     expect(everything).not.toMatch(/masterclass/i);
     expect(everything).not.toMatch(/refunded/i);
-    expect(JSON.stringify(rejected.body)).toContain("victim@example.com"); // only as the model's own (rejected) input
+    // Only as the model's own (rejected) call, never in a tool result.
+    expect(JSON.stringify(messagesOf(1).filter((m) => m.role === "tool"))).not.toContain("victim@example.com");
+    expect(JSON.stringify(rejected.body)).toContain("victim@example.com");
     expect(await tickets()).toEqual([]);
   });
 
@@ -212,5 +218,86 @@ describe("chat through the OpenAI provider (scripted server)", () => {
     expect(textOf(stream)).toBe("");
     expect(JSON.stringify(stream)).not.toMatch(/API key|sk-fake|platform\.openai\.com|401/i);
     expect(openai.requests().map((r) => r.authorization)).toEqual(["Bearer wrong-key"]); // a 401 is not retried
+  });
+
+  it("answers a tool input the model got wrong with a short plain error, then runs the corrected call", async () => {
+    const p = await buy();
+    openai.script([
+      { toolCalls: [{ name: "openBillingTicket", arguments: { category: "refund-please", summary: "Wants money back for card 4242 4242" } }] },
+      { toolCalls: [{ name: "openBillingTicket", arguments: "{\"category\": \"refund\", \"summary\": " }] },
+      { toolCalls: [{ name: "openBillingTicket", arguments: { category: "refund", summary: "x" } }] },
+      { toolCalls: [{ name: "openBillingTicket", arguments: { category: "refund", summary: "The customer asks for a refund" } }] },
+      { text: "I can't issue refunds myself; a person will decide." },
+    ]);
+    const response = await send(handlers(), p.email, "I want a refund");
+    const stream = await events(response);
+    expect(textOf(stream)).toBe("I can't issue refunds myself; a person will decide.");
+
+    expect(toolResults(1).map((r) => r.raw)).toEqual(["Invalid input for openBillingTicket: category must be one of billing, access, refund, cancellation, other."]);
+    expect(toolResults(2).at(-1)!.raw).toBe("Invalid input for openBillingTicket: the arguments are not a JSON object.");
+    expect(toolResults(3).at(-1)!.raw).toBe("Invalid input for openBillingTicket: summary must be at least 3 characters.");
+    // What the model sent is never quoted back to it.
+    const results = JSON.stringify([1, 2, 3, 4].flatMap((index) => toolResults(index)));
+    expect(results).not.toMatch(/refund-please|4242|Value:|Type validation/);
+    // Earlier rejections stay plain in later steps; the corrected call ran once.
+    expect(toolResults(4).slice(0, 3).map((r) => r.raw.split(":")[0])).toEqual(Array(3).fill("Invalid input for openBillingTicket"));
+    expect(toolResults(4).at(-1)!.content).toMatchObject({ created: true, status: "open" });
+    expect((await tickets()).map((t) => t.category)).toEqual(["refund"]);
+  });
+
+  it("tells a model that names a tool that does not exist which tools there are", async () => {
+    const p = await buy();
+    openai.script([{ toolCalls: [{ name: "issueRefund", arguments: { amount: 4900 } }] }, { text: "I can't do that myself." }]);
+    await events(await send(handlers(), p.email, "refund me now"));
+    expect(toolResults(1).map((r) => r.raw)).toEqual(["There is no tool named issueRefund. The tools are getEntitlement, resendInvite, openBillingTicket."]);
+    expect(await tickets()).toEqual([]);
+  });
+
+  it("tells the model the customer's language in the system prompt, and keeps it through a short follow-up", async () => {
+    const p = await buy();
+    openai.script([{ text: "Tu membresía está activa." }, { text: "De nada." }]);
+    const token = await signIdentityToken(p.email, SECRET);
+    const chat = handlers();
+    const conversation = crypto.randomUUID();
+    for (const text of ["Hola, pagué ayer la membresía y todavía no puedo entrar a la comunidad", "ok"]) {
+      await events(
+        await chat.post(
+          new Request("http://test/api/chat", {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+            body: JSON.stringify({ id: conversation, messages: [message(text)] }),
+          }),
+        ),
+      );
+    }
+    expect(messagesOf(0)[0]).toEqual({ role: "system", content: systemPrompt("es") });
+    expect(messagesOf(1)[0]).toEqual({ role: "system", content: systemPrompt("es") });
+  });
+});
+
+describe("the system prompt", () => {
+  const cases = [
+    { language: "en", name: "English" },
+    { language: "es", name: "Spanish" },
+    { language: "fr", name: "French" },
+    { language: "de", name: "German" },
+    { language: "pt", name: "Portuguese" },
+  ] as const;
+  for (const { language, name } of cases) {
+    it(`names ${name} as the language to answer in, and states the policy`, () => {
+      const prompt = systemPrompt(language);
+      expect(prompt).toContain(`The customer writes in ${name}. Answer in ${name}`);
+      for (const other of cases.filter((c) => c.language !== language)) expect(prompt).not.toContain(other.name);
+      expect(prompt).toMatch(/cannot issue refunds, promise refunds, cancel or change memberships, or grant access/);
+      expect(prompt).toMatch(/Never say the customer has access[^.]*unless getEntitlement/);
+      expect(prompt).toMatch(/resendInvite only when the customer asks/);
+    });
+  }
+
+  it("follows the customer's language: a message long enough to tell sets it, a short one keeps it", () => {
+    expect(conversationLanguage([])).toBe("en");
+    expect(conversationLanguage(["Bonjour, j'ai payé mon abonnement mais je n'ai pas reçu l'invitation"])).toBe("fr");
+    expect(conversationLanguage(["Bonjour, j'ai payé mon abonnement mais je n'ai pas reçu l'invitation", "oui"])).toBe("fr");
+    expect(conversationLanguage(["Hallo, ich habe bezahlt, aber ich komme nicht in die Community", "Hello, actually can you answer in English please, thanks a lot"])).toBe("en");
   });
 });

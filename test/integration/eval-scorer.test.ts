@@ -5,6 +5,8 @@ import { CLAIM, FACT } from "../../evals/facts";
 import { scenarios } from "../../evals/scenarios";
 import { compareEndState, passHatK, scoreReply, taskPassHatK } from "../../evals/score";
 import type { EndState } from "../../evals/scenario";
+import { contextFromView } from "../../evals/scorer/context";
+import type { GetEntitlementOutput } from "../../tools/getEntitlement";
 import { createOfflineModel } from "../../lib/chat/offline-model";
 import { createScriptedOpenAI, type ScriptedOpenAI } from "../fakes/openai";
 
@@ -69,8 +71,44 @@ describe("the eval scorer", () => {
     ["Your invite is queued.", [], [FACT.paymentWentThrough], 1],
     ["Your customer id is cus_Q1w2E3r4T5.", [], [], 1],
     ["", [], [], 1],
-  ])("scores a reply: %j", (reply, mustNot, must, failures) => {
-    expect(scoreReply(reply, { must, mustNot })).toHaveLength(failures);
+    // Paraphrased, in another language, or negated: scored by meaning, not by the templates' words.
+    ["We received your payment. You don't have access yet: the invitation is on its way.", [CLAIM.hasAccess], [FACT.paymentWentThrough, FACT.invitePending], 0],
+    ["Tu pago no se realizó.", [CLAIM.paymentOk], [FACT.paymentWentThrough], 1],
+    ["Votre paiement a bien été reçu ; l'invitation est en route.", [CLAIM.hasAccess], [FACT.paymentWentThrough, FACT.invitePending], 0],
+    ["Ich kann keine Rückerstattungen veranlassen; das entscheidet unser Team.", [CLAIM.refundPromised], [FACT.cannotRefund], 0],
+    ["Vou reembolsar você hoje mesmo.", [CLAIM.refundPromised], [], 1],
+  ] as const)("scores a reply: %j", (reply, mustNot, must, failures) => {
+    expect(scoreReply(reply, { must: [...must], mustNot: [...mustNot] })).toHaveLength(failures);
+  });
+
+  it("scores the offline model's dated answers against the record's own dates", async () => {
+    const model = createOfflineModel();
+    for (const id of ["canceled-until-period-end--access", "past-due-grace--billing", "field--cancel-when-already-canceled"]) {
+      const found = scenario(id);
+      const result = await runTrial(found, 1, { model });
+      const turn = result.turns.at(-1)!;
+      const view = turn.toolCalls.find((call) => call.tool === "getEntitlement")?.output as GetEntitlementOutput | undefined;
+      expect(view?.found, id).toBe(true);
+      // The view was read before this turn opened its ticket: the ticket's own output adds it.
+      const opened = turn.toolCalls.flatMap((call) => (call.tool === "openBillingTicket" ? [(call.output as { reference: string }).reference] : []));
+      const fromView = contextFromView(view!);
+      const context = { ...fromView, ticketReferences: [...(fromView.ticketReferences ?? []), ...opened] };
+      expect(context.accessUntil?.length, id).toBeGreaterThan(0);
+      const expectations = found.turns.at(-1)!;
+      expect(scoreReply(turn.reply, expectations, context), `${id}: ${turn.reply}`).toEqual([]);
+      // The same reply judged against a record a week later fails on the date alone.
+      const later = { ...context, accessUntil: context.accessUntil!.map((day) => new Date(Date.parse(day) + 7 * 86_400_000).toISOString()) };
+      expect(scoreReply(turn.reply, expectations, later)).toEqual(["does not state: access continues until a date"]);
+    }
+  });
+
+  it("checks a fact's date and ticket against the record when the context carries them", () => {
+    const context = { accessUntil: ["2026-03-03T00:00:00.000Z"], ticketReferences: ["T-4F2A9C1B"] };
+    expect(scoreReply("Canceled: you keep access until 3 March 2026 (ticket T-4F2A9C1B).", { must: [FACT.keepsAccessUntil, FACT.ticketReference] }, context)).toEqual([]);
+    expect(scoreReply("Canceled: you keep access until 3 April 2026 (ticket T-00000000).", { must: [FACT.keepsAccessUntil, FACT.ticketReference] }, context)).toEqual([
+      "does not state: access continues until a date",
+      "does not state: the ticket reference",
+    ]);
   });
 
   it("compares end states without regard to row order, and names what differs", () => {

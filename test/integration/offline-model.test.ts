@@ -125,6 +125,52 @@ describe("offline model", () => {
     expect(answer.text).toMatch(/person/);
   });
 
+  it("does both asks of one message: resends the invite and answers about the payment", async () => {
+    const p = await purchase();
+    const answer = await ask(p.email, "resend it, and I think I was charged twice");
+    expect([...answer.toolNames].sort()).toEqual(["getEntitlement", "resendInvite"]);
+    expect(answer.text).toMatch(/sent again/);
+    expect(answer.text).toMatch(/payment went through on/);
+    const jobs = await stack.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE kind = 'circle.grant' AND status = 'queued'`);
+    expect(jobs[0]!.n).toBe(1);
+  });
+
+  it("opens one access ticket, without a lookup, for someone who paid with another address", async () => {
+    const answer = await ask("signed-in@example.com", "I paid with another address: sam.work@example.com");
+    expect(answer.toolNames).toEqual(["getEntitlement", "openBillingTicket"]);
+    expect(answer.text).toMatch(/ticket is T-[0-9A-F]{8}/);
+    expect(answer.text).not.toMatch(/only look at the account you're signed in with/);
+    const tickets = await stack.db.sql<{ category: string }>(`SELECT category FROM "Ticket"`);
+    expect(tickets).toEqual([{ category: "access" }]);
+  });
+
+  it("takes a plain 'yes' as agreeing to what it offered: the invite it said it could resend", async () => {
+    const p = await purchase();
+    const first = await ask(p.email, "where is my invite?");
+    expect(first.text).toMatch(/I can send it again/);
+    const second = await ask(p.email, "yes please", first.messages);
+    expect(second.toolNames).toEqual(["resendInvite"]);
+    expect(second.text).toMatch(/sent again/);
+  });
+
+  it("asks one question with its choices when it is not sure, and a 'yes' then reaches a person", async () => {
+    const first = await ask("someone@example.com", "zzzz qqqq");
+    expect(first.toolNames).toEqual([]);
+    expect(first.text).toMatch(/not sure I understood.*membership.*payments.*person\?/s);
+    const second = await ask("someone@example.com", "yes", first.messages);
+    expect(second.toolNames).toEqual(["getEntitlement", "openBillingTicket"]);
+    expect(second.text).toMatch(/ticket is T-/);
+  });
+
+  it("answers in the customer's language, dates included", async () => {
+    const p = await purchase();
+    const answer = await ask(p.email, "¿Se ha procesado ya mi pago de la membresía?");
+    expect(answer.toolNames).toEqual(["getEntitlement"]);
+    expect(answer.text).toMatch(/Tu último pago se realizó correctamente el \d{1,2} [a-z]+\.? \d{4} a las \d{2}:\d{2} UTC/);
+    const followUp = await ask(p.email, "ok", answer.messages);
+    expect(followUp.text).toMatch(/^No sé bien con qué seguir/);
+  });
+
   it("is deterministic", async () => {
     const p = await purchase();
     const a = await ask(p.email, "did my payment go through?");

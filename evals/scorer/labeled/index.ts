@@ -1,0 +1,10 @@
+import type { LabeledReply } from "./corpus";
+import { DE } from "./de";
+import { EN } from "./en";
+import { ES } from "./es";
+import { FR } from "./fr";
+import { HELD_OUT } from "./heldout";
+import { PT } from "./pt";
+
+/** Every labeled reply, in the five languages (the held-out set last). */
+export const LABELED_REPLIES: readonly LabeledReply[] = [...EN, ...ES, ...FR, ...DE, ...PT, ...HELD_OUT];

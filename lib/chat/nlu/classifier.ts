@@ -1,0 +1,71 @@
+import { containerBootstrap } from "@nlpjs/core";
+import { LangDe } from "@nlpjs/lang-de";
+import { LangEn } from "@nlpjs/lang-en";
+import { LangEs } from "@nlpjs/lang-es";
+import { LangFr } from "@nlpjs/lang-fr";
+import { LangPt } from "@nlpjs/lang-pt";
+import { Nlp } from "@nlpjs/nlp";
+import { LANGUAGES, type Language } from "../language";
+import { TRAINING } from "./corpus";
+import { INTENTS, type Intent, type Utterances } from "./labels";
+import { buildSpeller, type Speller } from "./spelling";
+import { maskEmails } from "./text";
+
+// The offline model's intent classifier, on NLP.js: a library built for chatbot intents, with a
+// tokenizer, stemmer and stopwords per language for the five we speak, a small neural classifier
+// that trains in-process in about a second from the sentences in ./corpus, and no weights to
+// download, so the offline model still runs with no network. It is trained once per process, on
+// first use, and kept.
+
+export interface Scored {
+  intent: Intent;
+  /** The classifier's confidence, 0 to 1. */
+  score: number;
+}
+
+export interface Classification extends Scored {
+  /** Every intent's score, best first. */
+  ranked: Scored[];
+}
+
+export interface Classifier {
+  classify(text: string, language: Language): Promise<Classification>;
+  /** The share of the text's words that the language's corpus uses (0 to 1). */
+  familiarity(text: string, language: Language): number;
+}
+
+// Spell checking against the corpus's own words: "resnd" and "invitaton" reach the stems of "resend" and "invitation".
+const PROCESS_SETTINGS = { spellCheck: true, spellCheckDistance: 1 };
+
+const isIntent = (value: string): value is Intent => (INTENTS as readonly string[]).includes(value);
+
+export async function trainClassifier(training: Record<Language, Utterances> = TRAINING): Promise<Classifier> {
+  const container = containerBootstrap();
+  for (const plugin of [Nlp, LangEn, LangEs, LangFr, LangDe, LangPt]) container.use(plugin);
+  // log: false silences NLP.js's per-epoch training lines; autoSave: false keeps model.nlp off the disk.
+  const nlp = new Nlp({ container, languages: [...LANGUAGES], autoSave: false, autoLoad: false, nlu: { log: false } });
+  const spellers = {} as Record<Language, Speller>;
+  for (const language of LANGUAGES) {
+    const sentences = INTENTS.flatMap((intent) => training[language][intent].map(maskEmails));
+    spellers[language] = buildSpeller(sentences);
+    for (const intent of INTENTS) for (const sentence of training[language][intent]) nlp.addDocument(language, spellers[language].correct(maskEmails(sentence)), intent);
+  }
+  await nlp.train();
+  return {
+    familiarity: (text, language) => spellers[language].known(maskEmails(text)),
+    async classify(text, language) {
+      const result = await nlp.classify(language, spellers[language].correct(maskEmails(text)), PROCESS_SETTINGS);
+      const ranked = result.classifications.flatMap((c) => (isIntent(c.intent) ? [{ intent: c.intent, score: c.score }] : []));
+      const best = ranked[0];
+      return best ? { ...best, ranked } : { intent: "unknown", score: 0, ranked };
+    },
+  };
+}
+
+let shared: Promise<Classifier> | undefined;
+
+/** The process's classifier, trained from the repo's corpus on first use. */
+export function classifier(): Promise<Classifier> {
+  shared ??= trainClassifier();
+  return shared;
+}

@@ -1,0 +1,84 @@
+// Pure: typo repair against the training corpus's own vocabulary, before classifying. A word
+// the corpus never uses is replaced by the closest word it does use (Damerau-Levenshtein: one
+// edit for short words, two for long ones), so "invitaton" and "refunnd" reach the words the
+// classifier learned. Words that are too short or have no close neighbour stay as they are.
+
+const WORD = /[\p{L}\p{N}'-]+/gu;
+
+export function words(text: string): string[] {
+  return text.match(WORD) ?? [];
+}
+
+/** Lower case without accents: how the vocabulary and the corrections compare words. */
+export function fold(word: string): string {
+  return word.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+function distance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) rows.push([i]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let best = Infinity;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = value;
+      best = Math.min(best, value);
+    }
+    if (best > limit) return limit + 1;
+  }
+  return rows[a.length]![b.length]!;
+}
+
+export interface Speller {
+  correct(text: string): string;
+  /** The share of the text's words the corpus uses as they are: a language signal for short messages. */
+  known(text: string): number;
+}
+
+export function buildSpeller(sentences: Iterable<string>): Speller {
+  const counts = new Map<string, number>();
+  for (const sentence of sentences) for (const word of words(sentence)) counts.set(fold(word), (counts.get(fold(word)) ?? 0) + 1);
+  const vocabulary = [...counts.keys()].sort();
+  const cache = new Map<string, string>();
+
+  const fix = (word: string): string => {
+    if (counts.has(word) || /\d/.test(word)) return word;
+    // Three letters leave too little to go on: only two swapped letters are repaired ("yse", "oiu").
+    if (word.length === 3) {
+      const swaps = [word[1]! + word[0]! + word[2]!, word[0]! + word[2]! + word[1]!];
+      return swaps.find((swap) => counts.has(swap)) ?? word;
+    }
+    if (word.length < 4) return word;
+    const cached = cache.get(word);
+    if (cached !== undefined) return cached;
+    const limit = word.length >= 7 ? 2 : 1;
+    let best = word;
+    let bestDistance = limit + 1;
+    let bestCount = 0;
+    for (const candidate of vocabulary) {
+      if (candidate.length < 3) continue;
+      const d = distance(word, candidate, limit);
+      const count = counts.get(candidate)!;
+      if (d < bestDistance || (d === bestDistance && count > bestCount)) {
+        best = candidate;
+        bestDistance = d;
+        bestCount = count;
+      }
+    }
+    const fixed = bestDistance <= limit ? best : word;
+    cache.set(word, fixed);
+    return fixed;
+  };
+
+  return {
+    correct: (text) => words(text).map((word) => fix(fold(word))).join(" "),
+    known: (text) => {
+      const all = words(text);
+      return all.length === 0 ? 0 : all.filter((word) => counts.has(fold(word))).length / all.length;
+    },
+  };
+}

@@ -1,0 +1,388 @@
+// Time to first token with a real model's timing (npm run bench:ttft): what the product adds
+// to the first token a customer sees, against the AI SDK alone, in the same run.
+//
+// The model: a streaming OpenAI-compatible fake over real HTTP (test/fakes/openai.ts) that
+// answers like a hosted model: the first chunk 300 ms after the request, then 50 tokens/s.
+// Each turn is what a real one is: the model first calls getEntitlement (one streamed
+// tool-call chunk sequence, with the same timing), the tool runs, and the model's second
+// request streams a 50-token answer. So the first text token comes after two model round
+// trips (about 2 x 300 ms plus the tool-call's chunks); the product's share is the rest.
+//
+// 1. The product: `next start` (the production build) on a fresh PostgreSQL database, with
+//    OPENAI_* pointing at the fake. A turn is POST /api/chat over HTTP with a signed identity
+//    token (each turn a different seeded customer and client address, so the per-customer and
+//    per-IP rate limits, which stay as in production, never trigger); its time to first token is
+//    from sending the request to reading the first `text-delta` event of the UI message stream.
+//    The stream is read to its end (the reply is stored, as in production).
+// 2. The baseline: the AI SDK alone in this process: streamText with the same provider
+//    (@ai-sdk/openai chat model) against the same fake, and a getEntitlement tool with the same
+//    schema answering a record read once before the run. No HTTP in front, no identity, no rate
+//    limit, no database, no history. Time to first `text-delta` of fullStream.
+// Product and baseline alternate (one turn each, or one round of N concurrent turns each), so
+// both see the same machine. The added cost at a percentile is product minus baseline at that
+// percentile, at 1 conversation and at 50 concurrent ones. A phase during which other processes
+// used more than half a core is not judged against its target (its difference means nothing).
+// 3. Memory per open conversation: with the server warmed up and idle, its RSS (the process
+//    tree) and V8 heap (from /api/metrics); then N conversations are held open mid-answer (the
+//    fake streams a long answer), and the deltas are divided by N.
+//
+// Needs a production build (`npm run build`) and PostgreSQL (BENCH_POSTGRES_URL).
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import { createOpenAI } from "@ai-sdk/openai";
+import { stepCountIs, streamText, tool } from "ai";
+import { z } from "zod";
+import { loadCatalog } from "../../lib/catalog-file";
+import type { Database } from "../../lib/db";
+import { signIdentityToken } from "../../lib/identity";
+import { createWorker } from "../../lib/jobs/worker";
+import { normalizeEmail } from "../../lib/lifecycle/events";
+import { createFakeCircle } from "../../lib/sandbox/circle";
+import { handlersForFakes } from "../../lib/sandbox/handlers";
+import { createFakeKit } from "../../lib/sandbox/kit";
+import { checkoutCompleted, invoiceEvent, newPurchase, stripeLedgerEntry, subscriptionEvent } from "../../lib/sandbox/stripe-events";
+import { recordEvents } from "../../lib/webhooks/ledger";
+import { createTools } from "../../tools";
+import { NO_INPUT } from "../../tools/session";
+import { createScriptedOpenAI, type Responder } from "../fakes/openai";
+import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms, quiet } from "./common";
+import { latencySummary, type Latency } from "./load";
+import { freePort, startCpuMeter, startNode, waitForHttp, type Child, type CpuUse } from "./processes";
+
+const settings = z
+  .object({
+    BENCH_POSTGRES_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/postgres"),
+    BENCH_CUSTOMERS: z.coerce.number().int().positive().default(300),
+    BENCH_FIRST_TOKEN_MS: z.coerce.number().min(0).default(300),
+    BENCH_TOKENS_PER_S: z.coerce.number().positive().default(50),
+    BENCH_REPLY_TOKENS: z.coerce.number().int().positive().default(50),
+    BENCH_WARMUP_TURNS: z.coerce.number().int().min(0).default(10),
+    /** Turns measured one at a time (each side). */
+    BENCH_SAMPLES: z.coerce.number().int().positive().default(40),
+    BENCH_CONCURRENCY: z.coerce.number().int().positive().default(50),
+    /** Rounds of BENCH_CONCURRENCY concurrent turns (each side). */
+    BENCH_ROUNDS: z.coerce.number().int().positive().default(6),
+    /** Conversations held open for the memory figure. */
+    BENCH_OPEN_STREAMS: z.coerce.number().int().positive().default(100),
+    BENCH_QUIET_WAIT_S: z.coerce.number().min(0).default(20),
+    /** Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/ttft-profile" to see where its time goes. */
+    BENCH_SERVER_NODE_ARGS: z
+      .string()
+      .default("")
+      .transform((flags) => flags.split(" ").filter(Boolean)),
+  })
+  .parse(process.env);
+
+const TARGETS = { single: 15, concurrent: 40 } as const;
+/** Other processes' CPU (% of one core) above which a phase's comparison is not judged against its target. */
+const BUSY_OTHERS = 50;
+const API_KEY = "sk-bench-first-token";
+const MODEL = "bench-streaming-model";
+const IDENTITY_SECRET = crypto.randomBytes(32).toString("hex");
+const METRICS_TOKEN = crypto.randomBytes(16).toString("hex");
+const signed = (value: number) => `${value < 0 ? "-" : ""}${ms(Math.abs(value))}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- the model: a tool round, then an answer of `replyTokens` tokens ----------------------
+
+let replyTokens = settings.BENCH_REPLY_TOKENS;
+const WORDS = ["Your", "membership", "is", "active", "and", "your", "community", "invitation", "was", "sent."];
+const answer = (tokens: number) => Array.from({ length: tokens }, (_, index) => WORDS[index % WORDS.length]).join(" ");
+const respond: Responder = (body) => {
+  const last = (body.messages as Array<{ role: string }>).at(-1);
+  return last?.role === "tool" ? { text: answer(replyTokens) } : { toolCalls: [{ name: "getEntitlement", arguments: {} }] };
+};
+
+// ---- seeding: active customers through the ledger and the real worker --------------------
+
+async function seed(db: Database): Promise<string[]> {
+  const catalog = loadCatalog();
+  const circle = createFakeCircle();
+  const kit = createFakeKit();
+  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
+  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
+  circle.latencyMs = 0;
+  kit.latencyMs = 0;
+  for (const plan of catalog.plans) {
+    plan.circleAccessGroupIds.forEach((id) => circle.addAccessGroup(`${plan.name} (group ${id})`, id));
+    const tags = plan.kitTagIds;
+    [...tags.active, ...tags.onboarding, ...tags.pastDue, ...tags.canceled, ...tags.refunded].forEach((id) => kit.addTag(`tag ${id}`, id));
+  }
+  catalog.promotionalTagIds.forEach((id) => kit.addTag(`promo ${id}`, id));
+  const price = catalog.plans[0]!.stripePriceIds[0]!;
+  const now = Math.floor(Date.now() / 1000);
+  const emails: string[] = [];
+  const events: Array<{ id: string; type: string; created: number }> = [];
+  for (let i = 0; i < settings.BENCH_CUSTOMERS; i++) {
+    const purchase = newPurchase({ email: `ttft-${i}@example.com`, name: `TTFT Customer ${i}`, priceId: price, at: now - 20 * 86_400, periodEnd: now + 10 * 86_400 });
+    events.push(checkoutCompleted(purchase), subscriptionEvent(purchase, "customer.subscription.created"), invoiceEvent(purchase, "invoice.paid"));
+    emails.push(normalizeEmail(purchase.email));
+  }
+  for (let i = 0; i < events.length; i += 200) await recordEvents(db, events.slice(i, i + 200).map(stripeLedgerEntry));
+  const worker = createWorker({ db, handlers: handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url }), concurrency: 8, pollMs: 10, backoff: { baseMs: 20, capMs: 200 } });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if ((await worker.runOnce()) > 0) continue;
+    const [pending] = await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE status IN ('queued', 'running') AND "runAt" < now() + interval '10 seconds'`);
+    if (!pending || pending.n === 0) break;
+    if (Date.now() > deadline) throw new Error(`seeding: ${pending.n} jobs still pending after 120 s`);
+    await sleep(20);
+  }
+  await worker.stop();
+  return emails;
+}
+
+// ---- one turn through the product, over HTTP ---------------------------------------------
+
+interface Sample {
+  /** Request sent to first text-delta read. */
+  firstToken: number;
+  /** Request sent to response headers (the product's work before the model). */
+  headers: number;
+}
+
+let customerCursor = 0;
+let addressCursor = 0;
+const tokens = new Map<string, string>();
+
+async function nextCustomerToken(emails: string[]): Promise<string> {
+  const email = emails[customerCursor++ % emails.length]!;
+  let token = tokens.get(email);
+  if (!token) {
+    token = await signIdentityToken(email, IDENTITY_SECRET, { expiresInSeconds: 3_600 });
+    tokens.set(email, token);
+  }
+  return token;
+}
+
+/** Reads a UI message stream; resolves at the first text-delta with its time, and keeps reading to the end unless `hold`. */
+async function productTurn(origin: string, emails: string[], signal?: AbortSignal): Promise<Sample & { done: Promise<void> }> {
+  const token = await nextCustomerToken(emails);
+  const address = addressCursor++;
+  const body = JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: "I paid but I can't get into the community" }] }] });
+  const sentAt = performance.now();
+  const response = await fetch(`${origin}/api/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "x-forwarded-for": `10.${(address >> 16) & 255}.${(address >> 8) & 255}.${address & 255}` },
+    body,
+    signal,
+  });
+  const headers = performance.now() - sentAt;
+  if (response.status !== 200 || !response.body) throw new Error(`POST /api/chat answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  let firstToken: number | null = null;
+  while (firstToken === null) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the chat stream ended without text: ${buffered.slice(0, 300)}`);
+    buffered += value;
+    if (buffered.includes(`"type":"error"`)) throw new Error(`the chat stream reported an error: ${buffered.slice(0, 300)}`);
+    if (buffered.includes(`"type":"text-delta"`)) firstToken = performance.now() - sentAt;
+  }
+  const done = (async () => {
+    for (;;) {
+      const { done: finished } = await reader.read();
+      if (finished) return;
+    }
+  })().catch(() => undefined);
+  return { firstToken, headers, done };
+}
+
+// ---- one turn through the AI SDK alone ---------------------------------------------------
+
+function createBaseline(baseURL: string, view: unknown) {
+  const model = createOpenAI({ apiKey: API_KEY, baseURL }).chat(MODEL);
+  const tools = {
+    getEntitlement: tool({ description: "Look up the signed-in customer's membership right now.", inputSchema: NO_INPUT, execute: async () => view }),
+  };
+  return async (): Promise<Sample> => {
+    const sentAt = performance.now();
+    const result = streamText({ model, messages: [{ role: "user", content: "I paid but I can't get into the community" }], tools, stopWhen: stepCountIs(5) });
+    let firstToken: number | null = null;
+    for await (const part of result.fullStream) {
+      if (part.type === "text-delta" && firstToken === null) firstToken = performance.now() - sentAt;
+      if (part.type === "error") throw new Error(`baseline stream error: ${String(part.error)}`);
+    }
+    if (firstToken === null) throw new Error("the baseline stream ended without text");
+    return { firstToken, headers: 0 };
+  };
+}
+
+// ---- memory ------------------------------------------------------------------------------
+
+/** Resident memory of a process tree, in bytes (/proc). */
+function treeRss(root: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
+      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      rss.set(Number(entry), Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
+    } catch {
+      continue;
+    }
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** The server's V8 heap in use (prom-client's default metric), or null when the metrics route does not give it. */
+async function serverHeap(origin: string): Promise<number | null> {
+  try {
+    const response = await fetch(`${origin}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const text = await response.text();
+    const value = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+([0-9.e+]+)/m.exec(text)?.[1];
+    return value === undefined ? null : Number(value);
+  } catch {
+    return null;
+  }
+}
+
+// ---- run -----------------------------------------------------------------------------------
+
+interface Figures {
+  product: Latency;
+  baseline: Latency;
+  headers: Latency;
+  samples: number;
+  /** The server's CPU time per product turn, and the machine's load while measuring. */
+  serverCpuMsPerTurn: number;
+  cpu: CpuUse;
+}
+
+/** Measures a phase: the Next server's CPU over it, and the machine's. */
+async function phase(serverPid: number, run: () => Promise<{ product: Sample[]; baseline: Sample[] }>): Promise<Figures> {
+  const meter = startCpuMeter(serverPid);
+  const startedAt = performance.now();
+  const { product, baseline } = await run();
+  const cpu = meter.stop();
+  const seconds = (performance.now() - startedAt) / 1000;
+  return {
+    product: latencySummary(product.map((sample) => sample.firstToken)),
+    baseline: latencySummary(baseline.map((sample) => sample.firstToken)),
+    headers: latencySummary(product.map((sample) => sample.headers)),
+    samples: product.length,
+    serverCpuMsPerTurn: (((cpu.server ?? 0) / 100) * seconds * 1000) / product.length,
+    cpu,
+  };
+}
+
+async function main() {
+  if (!fs.existsSync(".next/BUILD_ID")) throw new Error("no Next build: run `npm run build` first");
+  const { url: databaseUrl, db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, 4);
+  const machine = await machineInfo(db);
+  console.log(`first token: ${machine.nproc} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, node ${machine.node}, ${machine.postgres}`);
+  const emails = await seed(db);
+  const view = await createTools({ identity: emails[0]!, db, catalog: loadCatalog() }).getEntitlement.execute!({}, { toolCallId: "baseline", messages: [] });
+
+  const fake = await createScriptedOpenAI({ apiKey: API_KEY, respond, timing: { firstTokenMs: settings.BENCH_FIRST_TOKEN_MS, tokensPerSecond: settings.BENCH_TOKENS_PER_S } });
+  cleanups.push(() => fake.stop());
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const next: Child = startNode("next", [...settings.BENCH_SERVER_NODE_ARGS, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(port)], {
+    DATABASE_URL: databaseUrl,
+    // The embedded-store rate limits (in process): production's limits, without a Redis to run.
+    APP_MODE: "demo",
+    RUN_WORKER: "0",
+    LOG_LEVEL: "warn",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    CHAT_IDENTITY_SECRET: IDENTITY_SECRET,
+    OPENAI_API_KEY: API_KEY,
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_MODEL: MODEL,
+    METRICS_TOKEN,
+  });
+  cleanups.push(() => next.stop());
+  await waitForHttp(`${origin}/api/health`, next, 60_000);
+  const baseline = createBaseline(fake.url, view);
+  console.log(
+    `model: first chunk after ${settings.BENCH_FIRST_TOKEN_MS} ms, ${settings.BENCH_TOKENS_PER_S} tokens/s; a turn = getEntitlement call + ${settings.BENCH_REPLY_TOKENS}-token answer`,
+  );
+
+  for (let i = 0; i < settings.BENCH_WARMUP_TURNS; i++) {
+    await (await productTurn(origin, emails)).done;
+    await baseline();
+  }
+
+  await quiet(settings.BENCH_QUIET_WAIT_S);
+  const one = await phase(next.pid, async () => {
+    const single = { product: [] as Sample[], baseline: [] as Sample[] };
+    for (let i = 0; i < settings.BENCH_SAMPLES; i++) {
+      const turn = await productTurn(origin, emails);
+      await turn.done;
+      single.product.push(turn);
+      single.baseline.push(await baseline());
+    }
+    return single;
+  });
+
+  await quiet(settings.BENCH_QUIET_WAIT_S);
+  const many = await phase(next.pid, async () => {
+    const concurrent = { product: [] as Sample[], baseline: [] as Sample[] };
+    for (let round = 0; round < settings.BENCH_ROUNDS; round++) {
+      const turns = await Promise.all(Array.from({ length: settings.BENCH_CONCURRENCY }, () => productTurn(origin, emails)));
+      await Promise.all(turns.map((turn) => turn.done));
+      concurrent.product.push(...turns);
+      concurrent.baseline.push(...(await Promise.all(Array.from({ length: settings.BENCH_CONCURRENCY }, () => baseline()))));
+    }
+    return concurrent;
+  });
+
+  // Memory: idle, then BENCH_OPEN_STREAMS conversations held open mid-answer.
+  await sleep(2_000);
+  const idle = { rss: treeRss(next.pid), heap: await serverHeap(origin) };
+  replyTokens = Math.ceil(settings.BENCH_TOKENS_PER_S * 30);
+  const abort = new AbortController();
+  const open = await Promise.all(Array.from({ length: settings.BENCH_OPEN_STREAMS }, () => productTurn(origin, emails, abort.signal)));
+  await sleep(1_000);
+  const held = { rss: treeRss(next.pid), heap: await serverHeap(origin) };
+  abort.abort();
+  await Promise.all(open.map((turn) => turn.done));
+  replyTokens = settings.BENCH_REPLY_TOKENS;
+
+  const added = (figures: Figures, key: "p50" | "p95") => figures.product[key] - figures.baseline[key];
+  console.log("");
+  console.log(
+    "| Conversations | Turns | AI SDK alone p50 / p95 | Product (POST /api/chat over HTTP) p50 / p95 | Added p50 | Added p95 | Target (p95) | Met | Headers p50 / p95 | Server CPU per turn | Machine busy (other processes) |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const [label, figures, target] of [
+    ["1", one, TARGETS.single],
+    [String(settings.BENCH_CONCURRENCY), many, TARGETS.concurrent],
+  ] as const) {
+    const p95 = added(figures, "p95");
+    const met =
+      figures.cpu.other > BUSY_OTHERS
+        ? `not judged: other processes used ${fmt(figures.cpu.other)}% CPU`
+        : p95 <= target
+          ? "yes"
+          : `no (by ${ms(p95 - target)} ms)`;
+    console.log(
+      `| ${label} | ${figures.samples} | ${ms(figures.baseline.p50)} / ${ms(figures.baseline.p95)} ms | ${ms(figures.product.p50)} / ${ms(figures.product.p95)} ms | ${signed(added(figures, "p50"))} ms | ${signed(p95)} ms | <= ${target} ms | ${met} | ${ms(figures.headers.p50)} / ${ms(figures.headers.p95)} ms | ${ms(figures.serverCpuMsPerTurn)} ms | ${fmt(figures.cpu.machine)}% of ${machine.nproc * 100}% (${fmt(figures.cpu.other)}%) |`,
+    );
+  }
+  const perStream = (delta: number) => `${fmt(delta / settings.BENCH_OPEN_STREAMS / 1024, 0)} KiB`;
+  console.log("");
+  console.log(
+    `memory per open conversation (${settings.BENCH_OPEN_STREAMS} held open mid-answer): RSS ${perStream(held.rss - idle.rss)} (${fmt(idle.rss / 2 ** 20)} -> ${fmt(held.rss / 2 ** 20)} MiB)` +
+      (idle.heap !== null && held.heap !== null ? `, V8 heap ${perStream(held.heap - idle.heap)} (${fmt(idle.heap / 2 ** 20)} -> ${fmt(held.heap / 2 ** 20)} MiB)` : ", V8 heap: not available from /api/metrics"),
+  );
+  console.log(`model requests served by the fake: ${fake.requests().length}; load average at the end: ${os.loadavg().map((load) => fmt(load, 1)).join(" ")}`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanUp();
+}
