@@ -6,22 +6,31 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDbKind } from "../../lib/sandbox/database";
 import { signKitPayload } from "../../lib/webhooks/kit";
+import { FakeStripe } from "../helpers/doctor-fakes";
+import { demoServerSecrets, ResponseRecorder } from "../helpers/e2e-responses";
 import { freePort, startServer, type ChildServer } from "../helpers/processes";
 
 // The support console as a support person uses it, in real Chromium, against the demo as
 // `npm run serve` starts it (seeded customers, sandbox Circle and Kit, the worker inside): sign
 // in, find the ticket a customer's chat opened, take it and reply, see the reply arrive in the
 // customer's widget, see a planted mismatch marked in the customer view, revoke access with a
-// reason and watch the record converge, a phone-width queue, the keyboard. Runs once, with the
-// PGlite suite: the demo is the embedded setup.
+// reason and watch the record converge, a phone-width queue, the keyboard, the launch doctor
+// (its Stripe read answered by a fake Stripe). Runs once, with the PGlite suite: the demo is the
+// embedded setup. A canary sits in every secret variable; no response the test sees may carry one.
 
 const CHROMIUM = "/usr/bin/chromium";
 const runs = testDbKind === "pglite" && fs.existsSync(CHROMIUM) && fs.existsSync(".next/BUILD_ID");
 const SCREENSHOTS = path.resolve("test-results");
-const KIT_SECRET = `kit_console_${crypto.randomBytes(8).toString("hex")}`;
+const secrets = demoServerSecrets();
+const responses = new ResponseRecorder(secrets.needles);
+const KIT_SECRET = secrets.env.KIT_WEBHOOK_SECRET!;
 const ADMIN_EMAIL = "admin@example.com";
-const ADMIN_PASSWORD = `console-${crypto.randomBytes(8).toString("hex")}`;
-const ADMIN_TOKEN = "demo-admin-token";
+const ADMIN_PASSWORD = secrets.env.DEMO_ADMIN_PASSWORD!;
+const ADMIN_TOKEN = secrets.env.ADMIN_TOKEN!;
+/** The launch doctor's Stripe: it knows the canary key (a test-mode one) and has no webhook endpoint. */
+const stripe = new FakeStripe(secrets.env.STRIPE_SECRET_KEY!);
+/** How long a server action and the render after it may take: on a loaded machine more than the default second. */
+const ACTION = { timeout: 15_000 };
 /** The demo catalog's Community access group and its paid ("active") Kit tag. */
 const COMMUNITY_GROUP = 101;
 const PAID_TAG = 4001;
@@ -37,24 +46,28 @@ beforeAll(async () => {
   if (!runs) return;
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "entitled-console-"));
+  responses.interceptFetch();
   app = await startServer(
     "npx",
     ["tsx", "scripts/start.ts", "--no-build"],
-    { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn", KIT_WEBHOOK_SECRET: KIT_SECRET, DEMO_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    { ...secrets.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn", PUBLIC_URL: `http://127.0.0.1:${port}`, STRIPE_API_URL: await stripe.start() },
     port,
   );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
+  responses.watchBrowser(browser);
   admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   console_ = await admin.newPage();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
+  responses.stop();
   await browser?.close();
   await app?.stop();
+  await stripe.stop();
 });
 
 /** The canonical record through the admin JSON API (the script interface), for what the test plants. */
@@ -123,11 +136,11 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     await row.getByRole("link", { name: reference }).click();
     await console_.waitForURL(/\/admin\/tickets\/[0-9a-f-]{36}$/);
     await console_.getByRole("button", { name: "Assign to me" }).click();
-    await expect.poll(() => console_.locator("h1").textContent()).toMatch(/held by a person/);
+    await expect.poll(() => console_.locator("h1").textContent(), ACTION).toMatch(/held by a person/);
     const reply = "Hi Ben, this is a person: I am looking at your invite now.";
     await console_.getByLabel("Message").fill(reply);
     await console_.getByRole("button", { name: "Send reply" }).click();
-    await expect.poll(() => console_.getByRole("status").filter({ hasText: "Reply sent." }).count()).toBe(1);
+    await expect.poll(() => console_.getByRole("status").filter({ hasText: "Reply sent." }).count(), ACTION).toBe(1);
     await expect.poll(() => console_.locator(".thread li.agent").last().textContent()).toContain(reply);
     await console_.screenshot({ path: path.join(SCREENSHOTS, "console-ticket.png"), fullPage: true });
 
@@ -139,7 +152,7 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     // Resolve it with a note: the chat goes back to the bot.
     await console_.getByLabel("Resolution note").fill("Invite resent; Ben is in.");
     await console_.getByRole("button", { name: "Resolve ticket" }).click();
-    await expect.poll(() => console_.locator("h1 .badge").first().textContent()).toBe("resolved");
+    await expect.poll(() => console_.locator("h1 .badge").first().textContent(), ACTION).toBe("resolved");
     await customer.close();
   });
 
@@ -212,7 +225,7 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     await merge.getByLabel(/other customer's record id/).fill(crypto.randomUUID());
     await merge.getByLabel(/Reason/).fill("Same person, two checkouts (e2e)");
     await merge.getByRole("button", { name: "Merge" }).click();
-    await expect.poll(() => merge.getByRole("status").textContent()).toBe("no customer with the id to merge");
+    await expect.poll(() => merge.getByRole("status").textContent(), ACTION).toBe("no customer with the id to merge");
 
     // Revoke the Community group, with a reason.
     const revoke = console_.getByRole("form", { name: "Revoke access" });
@@ -220,7 +233,7 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     const reason = "Chargeback threat: access paused while billing checks (e2e)";
     await revoke.getByLabel(/Reason/).fill(reason);
     await revoke.getByRole("button", { name: "Revoke access" }).click();
-    await expect.poll(() => revoke.getByRole("status").textContent()).toMatch(/Access revoked.*Audit: override\.revokeAccess by admin:admin@example\.com/);
+    await expect.poll(() => revoke.getByRole("status").textContent(), ACTION).toMatch(/Access revoked.*Audit: override\.revokeAccess by admin:admin@example\.com/);
 
     // The worker carries the revoke to Circle: the record converges to revoked, held by the override.
     const circle = console_.locator("#circle");
@@ -248,7 +261,7 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     await row.getByText("Replay", { exact: true }).click();
     await row.getByLabel("Reason").fill("Re-check the Kit removal (e2e)");
     await row.getByRole("button", { name: "Replay event" }).click();
-    await expect.poll(() => row.getByRole("status").textContent()).toMatch(/Replay queued.*Audit: event\.replay by admin:admin@example\.com/);
+    await expect.poll(() => row.getByRole("status").textContent(), ACTION).toMatch(/Replay queued.*Audit: event\.replay by admin:admin@example\.com/);
 
     await console_.goto(`${app.url}/admin/dead-letters`);
     await expect.poll(() => console_.locator("main").textContent()).toMatch(/No dead letter/);
@@ -263,11 +276,60 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     await console_.screenshot({ path: path.join(SCREENSHOTS, "console-dashboard.png"), fullPage: true });
   });
 
+  it("runs the launch doctor: each check with its result, requirement and fix, the sandboxed providers marked, and again on demand", async () => {
+    await console_.goto(`${app.url}/admin`);
+    await console_.getByRole("navigation", { name: "Console sections" }).getByRole("link", { name: "Launch doctor" }).click();
+    await console_.waitForURL(`${app.url}/admin/doctor`);
+    // "Running the launch checks…" first, then the checklist; the demo is not ready to go live.
+    await expect.poll(() => console_.getByRole("heading", { level: 2, name: "Not ready to go live" }).count(), ACTION).toBe(1);
+    expect(await console_.getByRole("heading", { level: 1 }).textContent()).toBe("Launch doctor");
+    expect(await console_.getByRole("link", { name: "Launch doctor" }).getAttribute("aria-current")).toBe("page");
+    expect(await console_.locator("main").textContent()).toMatch(/Not ready to go live: \d+ must-haves? failing/);
+
+    const row = (title: RegExp) => console_.locator("tbody tr", { hasText: title });
+    const environment = row(/Environment complete and well formed for production/);
+    expect(await environment.textContent()).toMatch(/Fail.*Must-have.*APP_MODE: unset APP_MODE/);
+    // The fake Stripe took the canary key, a test-mode one: a recommendation, not a must-have.
+    expect(await row(/Stripe secret key valid/).textContent()).toMatch(/Warning.*Recommended.*test-mode key.*Fix:.*live-mode key/);
+    expect(await row(/Stripe webhook endpoint registered/).textContent()).toMatch(/Fail.*Must-have.*no webhook endpoint for http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/stripe.*Fix:.*Add endpoint/);
+    // The app itself answered the doctor's signed test delivery.
+    expect(await row(/answers a correctly signed test delivery/).textContent()).toMatch(/Pass.*answered 200/);
+    expect(await row(/PUBLIC_URL reachable over HTTPS/).textContent()).toMatch(/Fail.*not https:\/\//);
+    for (const provider of ["Circle", "Kit"]) {
+      expect(await row(new RegExp(`^${provider}`)).textContent()).toMatch(new RegExp(`Pass.*Sandboxed.*stand-in for ${provider} answered`));
+    }
+    expect(await row(/SPF record/).textContent()).toMatch(/Skipped.*EMAIL_DOMAIN is not set/);
+    await console_.screenshot({ path: path.join(SCREENSHOTS, "console-doctor.png"), fullPage: true });
+
+    // Run again: every check runs anew (the fake Stripe is asked again).
+    const asked = stripe.requests.length;
+    const checkedAt = await console_.locator("time").getAttribute("datetime");
+    await console_.getByRole("button", { name: "Run again" }).click();
+    await expect.poll(() => console_.locator("time").getAttribute("datetime"), { timeout: 15_000 }).not.toBe(checkedAt);
+    expect(stripe.requests.length).toBeGreaterThan(asked);
+    expect(stripe.requests).toContain("GET /v1/webhook_endpoints");
+
+    // The same checklist for scripts, behind the admin token.
+    expect((await fetch(`${app.url}/api/admin/doctor`)).status).toBe(401);
+    const api = await fetch(`${app.url}/api/admin/doctor`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(api.status).toBe(200);
+    expect(((await api.json()) as { ready: boolean; rows: unknown[] }).rows).toHaveLength(12);
+  });
+
   it("signs out", async () => {
+    const stripeAsked = stripe.requests.length;
     await console_.goto(`${app.url}/admin`);
     await console_.getByRole("button", { name: "Sign out" }).click();
     await console_.waitForURL(/\/admin\/login$/);
     await console_.goto(`${app.url}/admin`);
     await console_.waitForURL(/\/admin\/login$/);
+    // The launch doctor, like every console page, sends a signed-out visitor to sign in.
+    await console_.goto(`${app.url}/admin/doctor`);
+    await console_.waitForURL(/\/admin\/login$/);
+    expect(stripe.requests.length).toBe(stripeAsked);
+  });
+
+  it("sent no secret value and no server-only variable name in any response", async () => {
+    await responses.expectClean({ browser: true });
   });
 });

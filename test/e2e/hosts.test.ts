@@ -2,22 +2,29 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIdentityToken } from "../../lib/identity";
 import { signKitPayload } from "../../lib/webhooks/kit";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../../lib/sandbox/circle";
-import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../../lib/sandbox/kit";
+import { createFakeCircle, type FakeCircle } from "../../lib/sandbox/circle";
+import { createFakeKit, type FakeKit } from "../../lib/sandbox/kit";
 import { createTestDatabase, testDbKind, type TestDatabase } from "../../lib/sandbox/database";
+import { makeCanaries, serverOnlyNames } from "../../lib/security/bundle-scan";
+import { launchDoctorNamesVariables, ResponseRecorder, secretsOfEnv } from "../helpers/e2e-responses";
 import { freePort, startServer, type ChildServer } from "../helpers/processes";
 import { checkoutCompleted, newPurchase, signStripe } from "../../lib/sandbox/stripe-events";
 
 // The same webhook contract, over real HTTP, from both hosts: the Next route handlers (built
 // app, `next start`, production config) and the lean ingest server. Both processes share one
 // PostgreSQL database, which is why this runs on PostgreSQL only: the embedded database has
-// a single owner process.
+// a single owner process. A canary sits in every secret variable bar the real database's and
+// Redis's (their passwords are the services' own) and the model's (the offline model answers);
+// no response the test receives may carry one.
 
 const built = fs.existsSync(".next/BUILD_ID");
-const STRIPE_SECRET = "whsec_hosts_test";
-const KIT_SECRET = "kit_hosts_test";
-const ADMIN_TOKEN = "admin-token-for-the-hosts-test";
-const METRICS_TOKEN = "metrics-token-for-the-hosts-test";
+const KEEP_OUT = new Set(["APP_MODE", "PUBLIC_URL", "DATABASE_URL", "REDIS_URL", "UPSTASH_REDIS_REST_TOKEN", "OPENAI_API_KEY"]);
+const secretEnv = Object.fromEntries(Object.entries(makeCanaries().env).filter(([name]) => !KEEP_OUT.has(name)));
+const STRIPE_SECRET = secretEnv.STRIPE_WEBHOOK_SECRET!;
+const KIT_SECRET = secretEnv.KIT_WEBHOOK_SECRET!;
+const ADMIN_TOKEN = secretEnv.ADMIN_TOKEN!;
+const METRICS_TOKEN = secretEnv.METRICS_TOKEN!;
+const responses = new ResponseRecorder({ values: secretsOfEnv(secretEnv), names: serverOnlyNames(), mayNameVariables: launchDoctorNamesVariables });
 
 let testDb: TestDatabase;
 let circle: FakeCircle;
@@ -26,32 +33,30 @@ let next: ChildServer;
 let ingest: ChildServer;
 
 beforeAll(async () => {
+  responses.interceptFetch();
   testDb = await createTestDatabase();
-  circle = createFakeCircle();
-  kit = createFakeKit();
+  circle = createFakeCircle({ token: secretEnv.CIRCLE_API_TOKEN });
+  kit = createFakeKit({ apiKey: secretEnv.KIT_API_KEY });
   const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
   // The shipped demo catalog's ids, present in the fakes.
   circle.addAccessGroup("Community", 101);
   circle.addAccessGroup("Masterclass", 102);
   for (const id of [4001, 4002, 4003, 4004, 4005, 4006, 4010, 4011, 5001]) kit.addTag(`tag ${id}`, id);
+  const [nextPort, ingestPort] = [await freePort(), await freePort()];
   const env = {
+    ...secretEnv,
     APP_MODE: "production",
-    SESSION_SECRET: "e2e-session-secret-of-at-least-32-characters",
     DATABASE_URL: testDb.url!,
-    STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
-    KIT_WEBHOOK_SECRET: KIT_SECRET,
     CIRCLE_API_URL: circleServer.url,
-    CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
     KIT_API_URL: kitServer.url,
-    KIT_API_KEY: FAKE_KIT_API_KEY,
-    CHAT_IDENTITY_SECRET: "chat-identity-secret-for-tests",
-    ADMIN_TOKEN,
-    METRICS_TOKEN,
+    // The launch doctor's Stripe: nowhere (the doctor is not run here).
+    STRIPE_API_URL: "http://127.0.0.1:1",
+    // QSTASH_TOKEN needs it; the drain is not called here.
+    PUBLIC_URL: `http://127.0.0.1:${nextPort}`,
     REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
     LOG_LEVEL: "warn",
     NEXT_TELEMETRY_DISABLED: "1",
   };
-  const [nextPort, ingestPort] = [await freePort(), await freePort()];
   [next, ingest] = await Promise.all([
     startServer("npx", ["next", "start", "-p", String(nextPort)], { ...env, RUN_WORKER: "1" }, nextPort),
     startServer("npx", ["tsx", "scripts/ingest.ts"], { ...env, INGEST_PORT: String(ingestPort) }, ingestPort),
@@ -59,6 +64,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  responses.stop();
   await Promise.all([next?.stop(), ingest?.stop()]);
   await Promise.all([circle?.stop(), kit?.stop()]);
   await testDb?.drop();
@@ -140,7 +146,9 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
   });
 
   it("serves health, readiness and Prometheus metrics", async () => {
-    expect(await (await fetch(`${next.url}/api/health?ready=1`)).json()).toEqual({ status: "ready", database: "postgres" });
+    expect(await (await fetch(`${next.url}/api/health`)).json()).toEqual({ status: "ok" });
+    // Ready once the web process's worker has beaten (it beats as its loop starts).
+    await expect.poll(async () => (await fetch(`${next.url}/api/health?ready=1`)).json(), { timeout: 30_000, interval: 500 }).toEqual({ status: "ready", database: "postgres" });
     expect((await fetch(`${next.url}/api/metrics`)).status).toBe(401);
     const metricsText = await (await fetch(`${next.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metricsText).toMatch(/entitled_jobs\{status="succeeded"\} \d+/);
@@ -178,7 +186,7 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
   it("serves the chat: 401 without an identity, a streamed grounded answer with one", async () => {
     const body = JSON.stringify({ id: crypto.randomUUID(), messages: [{ id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: "did my payment go through?" }] }] });
     expect((await fetch(`${next.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(401);
-    const token = await signIdentityToken("nobody-yet@example.com", "chat-identity-secret-for-tests");
+    const token = await signIdentityToken("nobody-yet@example.com", secretEnv.CHAT_IDENTITY_SECRET!);
     const response = await fetch(`${next.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
     expect(response.status).toBe(200);
     const text = (await response.text())
@@ -193,5 +201,11 @@ describe.skipIf(testDbKind !== "postgres" || !built)("the Next app in production
 
   it("does not mount the benchmark route unless asked to", async () => {
     expect((await fetch(`${next.url}/api/bench/bare`, { method: "POST", body: "{}" })).status).toBe(404);
+  });
+});
+
+describe.skipIf(testDbKind !== "postgres" || !built)("both hosts' responses", () => {
+  it("sent no secret value and no server-only variable name", async () => {
+    await responses.expectClean();
   });
 });

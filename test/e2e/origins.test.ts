@@ -5,18 +5,22 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDbKind } from "../../lib/sandbox/database";
+import { demoServerSecrets, ResponseRecorder } from "../helpers/e2e-responses";
 import { freePort, startServer, type ChildServer } from "../helpers/processes";
 
 // Which host sites may embed the widget and call the chat API, in real Chromium: the demo
 // started with WIDGET_ALLOWED_ORIGINS naming one host site (a tiny server on another port); a
 // second host site, not in the list, tries the same and is refused by the browser (the
-// widget's frame-ancestors, the chat API's CORS) and by the app (403, nothing written).
+// widget's frame-ancestors, the chat API's CORS) and by the app (403, nothing written). A canary
+// sits in every secret variable; no response the test sees may carry one.
 
 const CHROMIUM = "/usr/bin/chromium";
 const runs = testDbKind === "pglite" && fs.existsSync(CHROMIUM) && fs.existsSync(".next/BUILD_ID");
 
 let app: ChildServer;
 let browser: Browser;
+const secrets = demoServerSecrets();
+const responses = new ResponseRecorder(secrets.needles);
 let token: string;
 const hosts: http.Server[] = [];
 let allowedHost: string;
@@ -66,10 +70,18 @@ beforeAll(async () => {
   if (!runs) return;
   const [appPort, allowedPort, otherPort] = [await freePort(), await freePort(), await freePort()];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "entitled-origins-"));
+  responses.interceptFetch();
   app = await startServer(
     "npx",
     ["tsx", "scripts/start.ts", "--no-build"],
-    { PORT: String(appPort), DATA_DIR: dataDir, LOG_LEVEL: "warn", WIDGET_ALLOWED_ORIGINS: `http://127.0.0.1:${allowedPort}` },
+    {
+      ...secrets.env,
+      PORT: String(appPort),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      PUBLIC_URL: `http://127.0.0.1:${appPort}`,
+      WIDGET_ALLOWED_ORIGINS: `http://127.0.0.1:${allowedPort}`,
+    },
     appPort,
   );
   const identity = await fetch(`${app.url}/api/demo/identity`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "ben@example.com" }) });
@@ -80,9 +92,11 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
+  responses.watchBrowser(browser);
 }, 120_000);
 
 afterAll(async () => {
+  responses.stop();
   await browser?.close();
   await Promise.all(hosts.map((server) => new Promise((resolve) => server.close(resolve))));
   await app?.stop();
@@ -144,5 +158,9 @@ describe.skipIf(!runs)("host sites in Chromium", () => {
     await page.frameLocator('iframe[title="Support chat"]').getByLabel("Your message").waitFor({ timeout: 20_000 });
     expect(violations).toEqual([]);
     await page.close();
+  });
+
+  it("sent no secret value and no server-only variable name in any response", async () => {
+    await responses.expectClean({ browser: true });
   });
 });

@@ -4,11 +4,13 @@ import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDbKind } from "../../lib/sandbox/database";
+import { demoServerSecrets, ResponseRecorder } from "../helpers/e2e-responses";
 import { freePort, startServer, type ChildServer } from "../helpers/processes";
 
 // The demo as a person uses it, in real Chromium: the product started on its embedded defaults
 // (`npm run serve`: seeded customers, sandbox Circle and Kit, worker inside), the demo host page,
 // the widget in its iframe. Runs once, with the PGlite suite: the demo is the embedded setup.
+// A canary sits in every secret variable; no response the test sees may carry one.
 
 const CHROMIUM = "/usr/bin/chromium";
 const runs = testDbKind === "pglite" && fs.existsSync(CHROMIUM) && fs.existsSync(".next/BUILD_ID");
@@ -16,20 +18,30 @@ const SCREENSHOTS = path.resolve("test-results");
 
 let app: ChildServer;
 let browser: Browser;
+const secrets = demoServerSecrets();
+const responses = new ResponseRecorder(secrets.needles);
 
 beforeAll(async () => {
   if (!runs) return;
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "entitled-widget-"));
-  app = await startServer("npx", ["tsx", "scripts/start.ts", "--no-build"], { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" }, port);
+  responses.interceptFetch();
+  app = await startServer(
+    "npx",
+    ["tsx", "scripts/start.ts", "--no-build"],
+    { ...secrets.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn", PUBLIC_URL: `http://127.0.0.1:${port}` },
+    port,
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
+  responses.watchBrowser(browser);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
+  responses.stop();
   await browser?.close();
   await app?.stop();
 });
@@ -61,5 +73,9 @@ describe.skipIf(!runs)("the widget in Chromium", () => {
     await page.goto(`${app.url}/widget#token=not-a-real-token`);
     await expect.poll(async () => (await page.locator(".notice").textContent()) ?? "", { timeout: 10_000 }).toMatch(/sign-in has expired/);
     await page.close();
+  });
+
+  it("sent no secret value and no server-only variable name in any response", async () => {
+    await responses.expectClean({ browser: true });
   });
 });

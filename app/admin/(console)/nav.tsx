@@ -11,6 +11,8 @@ const SECTIONS = [
   { href: "/admin/dead-letters", label: "Dead letters", matches: (path: string) => path.startsWith("/admin/dead-letters") },
   { href: "/admin/events", label: "Events", matches: (path: string) => path.startsWith("/admin/events") },
   { href: "/admin/dashboard", label: "Dashboard", matches: (path: string) => path.startsWith("/admin/dashboard") },
+  // Never prefetched: the doctor calls Stripe, Circle and Kit each time it renders.
+  { href: "/admin/doctor", label: "Launch doctor", matches: (path: string) => path.startsWith("/admin/doctor"), prefetch: false },
 ] as const;
 
 export function ConsoleNav() {
@@ -20,7 +22,7 @@ export function ConsoleNav() {
       <ul>
         {SECTIONS.map((section) => (
           <li key={section.href}>
-            <Link href={section.href} aria-current={section.matches(path) ? "page" : undefined}>
+            <Link href={section.href} prefetch={"prefetch" in section ? section.prefetch : undefined} aria-current={section.matches(path) ? "page" : undefined}>
               {section.label}
             </Link>
           </li>
