@@ -6,6 +6,7 @@ import { drainQueue, type DrainBudget, type DrainReport } from "./jobs/drain";
 import { beat } from "./jobs/heartbeat";
 import type { WorkerOptions } from "./jobs/worker";
 import { log } from "./log";
+import { scheduleReconcile } from "./reconcile/schedule";
 import { BodyTooLargeError, json, readBody, rejection } from "./webhooks/http";
 
 // GET|POST /api/jobs/drain, for hosts without a long-lived worker process (Vercel and the
@@ -32,6 +33,8 @@ export interface DrainDeps {
   budget: DrainBudget;
   /** Null when QStash publishing is not configured (QSTASH_TOKEN and PUBLIC_URL). */
   publish: DrainPublisher | null;
+  /** Milliseconds between scheduled reconciliations; unset or 0: the drain schedules none. */
+  reconcileIntervalMs?: number;
 }
 
 /** The drain route's dependencies from the env, around the process's worker options. */
@@ -41,6 +44,7 @@ export function drainDeps(config: Env, worker: WorkerOptions): DrainDeps {
     worker,
     budget: { budgetMs: config.DRAIN_BUDGET_MS, jobMs: DRAIN_JOB_MS },
     publish: config.QSTASH_TOKEN && config.PUBLIC_URL ? createQStashPublisher({ token: config.QSTASH_TOKEN, baseUrl: config.QSTASH_URL }) : null,
+    reconcileIntervalMs: config.RECONCILE_INTERVAL_MINUTES * 60_000,
   };
 }
 
@@ -109,6 +113,8 @@ export async function handleDrainRequest(request: Request, deps: DrainDeps): Pro
   try {
     // On a serverless host the drains are the worker: their beat (one row for all) is what readiness sees.
     await beat(deps.worker.db, "drain", "drain");
+    // With no long-lived worker, the drains keep the reconciliation schedule (one job per slot).
+    if (deps.reconcileIntervalMs) await scheduleReconcile(deps.worker.db, deps.reconcileIntervalMs);
     report = await drainQueue(deps.worker, deps.budget);
   } catch (error) {
     log.error({ err: (error as Error).message }, "drain: failed");

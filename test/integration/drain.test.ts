@@ -126,8 +126,8 @@ function converged(bought: Purchase[]) {
 
 const jobs = () =>
   stack.db.sql<{ id: string; kind: string; status: string; attempts: number; lockedBy: string | null; updatedAt: Date; runAt: Date }>(
-    // Invitation follow-ups are scheduled minutes ahead (lib/effects/invitations.ts): not this test's work.
-    `SELECT id, kind, status::text AS status, attempts, "lockedBy", "updatedAt", "runAt" FROM "Job" WHERE kind <> 'circle.invitation_check' ORDER BY id`,
+    // Invitation follow-ups and the next reconciliation are scheduled ahead: not these tests' work.
+    `SELECT id, kind, status::text AS status, attempts, "lockedBy", "updatedAt", "runAt" FROM "Job" WHERE kind NOT IN ('circle.invitation_check', 'reconcile.run') ORDER BY id`,
   );
 
 describe("drain: convergence without a worker process", () => {
@@ -183,6 +183,25 @@ describe("drain: convergence without a worker process", () => {
     expect(rec.access).toMatchObject([{ state: "revoked" }]);
     expect(rec.tickets).toMatchObject([{ category: "billing", source: "system", status: "open" }]);
     expect(rec.tickets[0]!.journeyId).toBe(rec.journeys.find((journey) => journey.kind === "payment_failure")!.id);
+  });
+});
+
+describe("drain: the reconciliation schedule", () => {
+  it("keeps one reconciliation scheduled for the next slot however many drains run, and none when the interval is 0", async () => {
+    const scheduled = async () =>
+      (await stack.db.sql<{ runAt: Date }>(`SELECT "runAt" FROM "Job" WHERE kind = 'reconcile.run' AND status = 'queued'`)).map((row) => row.runAt.getTime());
+    const env = { CRON_SECRET, RECONCILE_INTERVAL_MINUTES: "60" };
+    const before = await scheduled();
+    await drain(deps(env));
+    await drain(deps(env));
+    const after = await scheduled();
+    const slot = Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000;
+    expect(after.filter((at) => at === slot)).toHaveLength(1);
+    expect(after.length - before.length).toBeLessThanOrEqual(1);
+
+    const off = await scheduled();
+    await drain(deps({ CRON_SECRET, RECONCILE_INTERVAL_MINUTES: "0" }));
+    expect(await scheduled()).toEqual(off);
   });
 });
 
