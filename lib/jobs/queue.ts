@@ -143,9 +143,13 @@ export async function deadLetterJob(db: Database, jobId: string, workerId: strin
  * reopens, so an exhausted budget costs one claim, not one per waiting job.
  */
 export async function deferProviderJobs(db: Database, provider: string, until: Date): Promise<number> {
+  // Rows are locked in id order and those another transaction holds are skipped: two workers
+  // deferring the same provider at once used to lock overlapping rows in different orders and
+  // deadlock. A skipped row is being claimed or deferred by the other one already.
   const rows = await db.sql(
-    `UPDATE "Job" SET "runAt" = $2, "updatedAt" = now()
-      WHERE status = 'queued' AND kind LIKE $1 AND "runAt" < $2 RETURNING id`,
+    `WITH due AS (
+       SELECT id FROM "Job" WHERE status = 'queued' AND kind LIKE $1 AND "runAt" < $2 ORDER BY id FOR UPDATE SKIP LOCKED)
+     UPDATE "Job" SET "runAt" = $2, "updatedAt" = now() FROM due WHERE "Job".id = due.id RETURNING "Job".id`,
     [`${provider}.%`, until],
   );
   return rows.length;

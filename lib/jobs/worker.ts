@@ -104,7 +104,12 @@ export function createWorker(options: WorkerOptions): Worker {
     options.onSettled?.(job, outcome);
   }
 
-  const settle = (job: ClaimedJob) => withCorrelation(correlationIdOf(job), () => settleJob(job));
+  // A failure of the bookkeeping itself (the database lost, a deadlock) leaves the job to its
+  // lease, after which any worker runs it again; it must not reject into the loop and stop the process.
+  const settle = (job: ClaimedJob) =>
+    withCorrelation(correlationIdOf(job), () =>
+      settleJob(job).catch((error: Error) => log.error({ jobId: job.id, kind: job.kind, err: error.message }, "job could not be settled; it runs again when its lease ends")),
+    );
   async function settleJob(job: ClaimedJob) {
     try {
       await runJob(handlers, job);
