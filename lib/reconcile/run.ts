@@ -80,6 +80,15 @@ export interface ReconcileReport {
 
 const isSpent = (error: unknown): error is ShareSpentError | BudgetExhaustedError => error instanceof ShareSpentError || error instanceof BudgetExhaustedError;
 
+/**
+ * Why a provider's pass stopped early: its budget, or the provider failing (down, refusing the
+ * credentials). Either way the run goes on with the others and says so, instead of failing whole.
+ */
+function stoppedReason(provider: ReconcileProvider, error: unknown, done: number, total: number, unit: string): string {
+  if (isSpent(error)) return spentReason(provider, error, done, total, unit);
+  return `stopped: ${provider} failed (${(error as Error).message}); ${done} of ${total} ${unit} read`;
+}
+
 function spentReason(provider: ReconcileProvider, error: ShareSpentError | BudgetExhaustedError, done: number, total: number, unit: string): string {
   const minutes = Math.ceil(error.retryAfterMs / 60_000);
   const period = { window: "rate window", day: "daily quota", month: "monthly quota" }[error.limit];
@@ -132,8 +141,7 @@ async function readCircle(
     }
     return { snapshot: { groups: read, accepted }, status: { status: "done", requests: 0 } };
   } catch (error) {
-    if (!isSpent(error)) throw error;
-    return { snapshot: { groups: read, accepted }, status: { status: "stopped", requests: 0, reason: spentReason("circle", error, read.size, groups.length, "access groups") } };
+    return { snapshot: { groups: read, accepted }, status: { status: "stopped", requests: 0, reason: stoppedReason("circle", error, read.size, groups.length, "access groups") } };
   }
 }
 
@@ -161,8 +169,7 @@ async function readKit(kit: KitClient, tags: number[], progress: (done: number) 
     }
     return { snapshot: { tags: read }, status: { status: "done", requests: 0 } };
   } catch (error) {
-    if (!isSpent(error)) throw error;
-    return { snapshot: { tags: read }, status: { status: "stopped", requests: 0, reason: spentReason("kit", error, read.size, tags.length, "tags") } };
+    return { snapshot: { tags: read }, status: { status: "stopped", requests: 0, reason: stoppedReason("kit", error, read.size, tags.length, "tags") } };
   }
 }
 
@@ -176,9 +183,8 @@ async function readStripe(stripe: StripeReader, progress: (done: number) => void
     }
     return { snapshot: { subscriptions }, status: { status: "done", requests: 0 } };
   } catch (error) {
-    if (!isSpent(error)) throw error;
     // Without every running subscription, an entitlement missing from the list proves nothing.
-    return { snapshot: null, status: { status: "stopped", requests: 0, reason: spentReason("stripe", error, done, RUNNING_SUBSCRIPTION_STATUSES.length, "statuses") } };
+    return { snapshot: null, status: { status: "stopped", requests: 0, reason: stoppedReason("stripe", error, done, RUNNING_SUBSCRIPTION_STATUSES.length, "statuses") } };
   }
 }
 

@@ -276,6 +276,14 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     await console_.screenshot({ path: path.join(SCREENSHOTS, "console-dashboard.png"), fullPage: true });
   });
 
+  it("runs a reconciliation dry run from the dashboard and announces what it found", async () => {
+    await console_.goto(`${app.url}/admin/dashboard`);
+    const panel = console_.getByRole("region", { name: "Reconcile with Circle, Kit and Stripe" });
+    await panel.getByRole("button", { name: "Dry run" }).click();
+    const status = panel.getByRole("status");
+    await expect.poll(() => status.textContent(), { timeout: 45_000 }).toMatch(/^Dry run: .+; would repair \d+, would ticket \d+; \d+ already with a person\./);
+  });
+
   it("runs the launch doctor: each check with its result, requirement and fix, the sandboxed providers marked, and again on demand", async () => {
     await console_.goto(`${app.url}/admin`);
     await console_.getByRole("navigation", { name: "Console sections" }).getByRole("link", { name: "Launch doctor" }).click();

@@ -187,3 +187,19 @@ describe("reconciliation against the fake Circle, Kit and Stripe", () => {
     ]);
   });
 });
+
+describe("reconciliation when a provider fails", () => {
+  it("reports the failing provider as stopped with its reason and still reconciles the others", async () => {
+    await buy();
+    await stack.drain();
+    const [{ url: circleUrl }, { url: kitUrl }] = await Promise.all([stack.circle.start(), stack.kit.start()]);
+    // Nothing listens on port 1: Stripe is unreachable.
+    const { deps } = reconcilerForFakes({ db: stack.db, catalog: stack.catalog, circleUrl, kitUrl, stripeUrl: "http://127.0.0.1:1", timeoutMs: 2_000 });
+    const report = await reconcile(deps, { dryRun: true });
+    expect(report.providers.circle).toMatchObject({ status: "done" });
+    expect(report.providers.kit).toMatchObject({ status: "done" });
+    expect(report.providers.stripe).toMatchObject({ status: "stopped" });
+    expect((report.providers.stripe as { reason: string }).reason).toMatch(/^stopped: stripe failed \(.+\); 0 of \d+ statuses read$/);
+    expect(report.drift.filter((item) => item.kind === "subscription_no_entitlement" || item.kind === "entitlement_no_subscription")).toEqual([]);
+  }, 120_000);
+});
