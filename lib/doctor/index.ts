@@ -7,7 +7,8 @@ import { checkEmailDomain, type TxtResolver } from "./dns";
 import { checkEnvironment } from "./env";
 import { checkCertificate, checkWebhookDelivery } from "./https";
 import { checkCircle, checkKit } from "./integrations";
-import { checkStripe, createDoctorStripe } from "./stripe";
+import { createStripeClient } from "../integrations/stripe";
+import { checkStripe } from "./stripe";
 import { errorMessage, fail, pass, read, type CheckResult, type CheckStatus, type EnvSource } from "./types";
 
 export type { CheckResult, CheckStatus, EnvSource } from "./types";
@@ -56,7 +57,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const stripeKey = read(source, "STRIPE_SECRET_KEY");
   const stripeApiUrl = read(source, "STRIPE_API_URL");
   // A malformed STRIPE_API_URL is the environment check's to report; Stripe's own API is used meanwhile.
-  const stripe = stripeKey ? createDoctorStripe(stripeKey, stripeApiUrl && URL.canParse(stripeApiUrl) ? stripeApiUrl : undefined, timeoutMs) : null;
+  const stripe = stripeKey ? createStripeClient(stripeKey, stripeApiUrl && URL.canParse(stripeApiUrl) ? stripeApiUrl : undefined, timeoutMs) : null;
   const circleToken = read(source, "CIRCLE_API_TOKEN");
   const circle =
     deps.circle !== undefined ? deps.circle : circleToken ? createCircleClient({ baseUrl: read(source, "CIRCLE_API_URL") ?? CIRCLE_DEFAULT_BASE_URL, token: circleToken, timeoutMs }) : null;

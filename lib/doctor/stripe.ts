@@ -15,17 +15,6 @@ export function stripeWebhookUrl(publicUrl: string): string {
   return new URL(STRIPE_WEBHOOK_PATH, publicUrl).toString();
 }
 
-export function createDoctorStripe(secretKey: string, apiUrl = "https://api.stripe.com", timeoutMs = 10_000): Stripe {
-  const api = new URL(apiUrl);
-  return new Stripe(secretKey, {
-    host: api.hostname,
-    port: api.port || (api.protocol === "http:" ? 80 : 443),
-    protocol: api.protocol === "http:" ? "http" : "https",
-    maxNetworkRetries: 0,
-    timeout: timeoutMs,
-    telemetry: false,
-  });
-}
 
 interface StripeErrorLike {
   type?: string;
