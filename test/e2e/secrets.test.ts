@@ -50,6 +50,17 @@ afterAll(async () => {
   await app?.stop();
 });
 
+/** fetch, failing with the server's state and last output when the request gets no answer. */
+async function fetchApp(path: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(app.url + path, init);
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    const state = app.process.exitCode === null ? "still running" : `exited with ${app.process.exitCode}`;
+    throw new Error(`${init?.method ?? "GET"} ${path} got no answer (${cause}); the server is ${state}. Its last output:\n${app.output().slice(-4000)}`);
+  }
+}
+
 describe.skipIf(!runs)("responses carry no secret", () => {
   it("pages, their assets and the public APIs", async () => {
     const seen = new Set<string>();
@@ -59,22 +70,22 @@ describe.skipIf(!runs)("responses carry no secret", () => {
     };
     const assets = new Set<string>();
     for (const page of ["/", "/widget", "/admin/login", "/admin", "/admin/doctor", "/embed.js", "/does-not-exist"]) {
-      const html = await record(`GET ${page}`, await fetch(app.url + page));
+      const html = await record(`GET ${page}`, await fetchApp(page));
       for (const match of html.matchAll(/(?:src|href)="(\/_next\/static\/[^"]+)"/g)) assets.add(match[1]!);
     }
     expect(assets.size).toBeGreaterThan(0);
-    for (const asset of assets) await record(`GET ${asset}`, await fetch(app.url + asset));
-    for (const route of ["/api/health", "/api/metrics", "/api/admin/session", "/api/admin/doctor", "/api/chat"]) await record(`GET ${route}`, await fetch(app.url + route));
+    for (const asset of assets) await record(`GET ${asset}`, await fetchApp(asset));
+    for (const route of ["/api/health", "/api/metrics", "/api/admin/session", "/api/admin/doctor", "/api/chat"]) await record(`GET ${route}`, await fetchApp(route));
     // The launch doctor run with every secret set and every provider unreachable: its failures
     // quote the providers' errors, never a value.
-    const doctor = await fetch(`${app.url}/api/admin/doctor`, { headers: { authorization: `Bearer ${secretEnv.ADMIN_TOKEN}` } });
+    const doctor = await fetchApp(`/api/admin/doctor`, { headers: { authorization: `Bearer ${secretEnv.ADMIN_TOKEN}` } });
     expect(doctor.status).toBe(200);
     await record("GET /api/admin/doctor (admin)", doctor);
-    const identity = await fetch(`${app.url}/api/demo/identity`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "ben@example.com" }) });
+    const identity = await fetchApp(`/api/demo/identity`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "ben@example.com" }) });
     await record("POST /api/demo/identity", identity);
-    await record("POST /api/webhooks/stripe (bad signature)", await fetch(`${app.url}/api/webhooks/stripe`, { method: "POST", headers: { "stripe-signature": "t=1,v1=00" }, body: "{}" }));
-    await record("POST /api/webhooks/kit (bad signature)", await fetch(`${app.url}/api/webhooks/kit`, { method: "POST", headers: { "x-kit-signature": "t=1,v1=00" }, body: "{}" }));
-    await record("POST /api/admin/session (wrong password)", await fetch(`${app.url}/api/admin/session`, { method: "POST", headers: { "content-type": "application/json", origin: app.url }, body: JSON.stringify({ email: "nobody@example.com", password: "wrong-password-123" }) }));
+    await record("POST /api/webhooks/stripe (bad signature)", await fetchApp(`/api/webhooks/stripe`, { method: "POST", headers: { "stripe-signature": "t=1,v1=00" }, body: "{}" }));
+    await record("POST /api/webhooks/kit (bad signature)", await fetchApp(`/api/webhooks/kit`, { method: "POST", headers: { "x-kit-signature": "t=1,v1=00" }, body: "{}" }));
+    await record("POST /api/admin/session (wrong password)", await fetchApp(`/api/admin/session`, { method: "POST", headers: { "content-type": "application/json", origin: app.url }, body: JSON.stringify({ email: "nobody@example.com", password: "wrong-password-123" }) }));
     expect(seen.size).toBeGreaterThan(10);
     await responses.expectClean();
   });

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page, Response as BrowserResponse } from "playwright-core";
+import { Agent } from "undici";
 import { expect } from "vitest";
 import { secretValuesOf } from "../../lib/admin/doctor-view";
 import { FAKE_CIRCLE_TOKEN } from "../../lib/sandbox/circle";
@@ -206,12 +207,18 @@ export class ResponseRecorder {
     };
   }
 
-  /** Records every response this test process fetches directly (global fetch), until `stop()`. */
+  /**
+   * Records every response this test process fetches directly (global fetch), until `stop()`.
+   * Each request gets a connection of its own: a kept-alive one that the server closes as idle
+   * while a loaded test process is about to reuse it resets the request (ECONNRESET), a failure
+   * of the test's transport and not of the server under test.
+   */
   interceptFetch(): void {
     if (this.restoreFetch) return;
     const original = globalThis.fetch;
+    const ownConnections = new Agent({ pipelining: 0 });
     globalThis.fetch = async (input, init) => {
-      const response = await original(input, init);
+      const response = await original(input, { ...init, dispatcher: ownConnections } as RequestInit);
       const method = init?.method ?? (input instanceof Request ? input.method : "GET");
       const url = input instanceof Request ? input.url : String(input);
       const copy = response.clone();
@@ -233,6 +240,7 @@ export class ResponseRecorder {
     };
     this.restoreFetch = () => {
       globalThis.fetch = original;
+      void ownConnections.close();
     };
   }
 
