@@ -79,15 +79,15 @@ function openPostgres(connectionString: string, max: number): Database {
       await pool.query(text);
     },
     async withSession(fn) {
-      const client = await pool.connect();
+      const client = await checkOut(pool);
       try {
         return await fn(clientSession(client));
       } finally {
-        client.release();
+        client.release(client.lost());
       }
     },
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await checkOut(pool);
       let broken: Error | undefined;
       try {
         // One round trip: BEGIN, and a bound on how long any statement (a lock wait) may take.
@@ -100,7 +100,7 @@ function openPostgres(connectionString: string, max: number): Database {
         await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
         throw error;
       } finally {
-        client.release(broken);
+        client.release(broken ?? client.lost());
       }
     },
     async close() {
@@ -108,6 +108,28 @@ function openPostgres(connectionString: string, max: number): Database {
       await pool.end();
     },
   };
+}
+
+/**
+ * A pooled connection in our hands. The pool only listens for errors on idle connections: one
+ * that the server drops while checked out (a restart) emits an `error` event that, unheard,
+ * ends the process. Here it is heard, the statement in flight fails on its own, and the
+ * connection is released as broken (`lost()`), so the pool discards it instead of reusing it.
+ */
+async function checkOut(pool: pg.Pool): Promise<pg.PoolClient & { lost(): Error | undefined }> {
+  const client = await pool.connect();
+  let lostWith: Error | undefined;
+  const onError = (error: Error) => (lostWith = error);
+  client.on("error", onError);
+  const release = client.release.bind(client);
+  return Object.assign(client, {
+    lost: () => lostWith,
+    release(error?: Error | boolean) {
+      // A lost connection keeps the listener: it may still report its end while the pool discards it.
+      if (!lostWith) client.removeListener("error", onError);
+      release(error);
+    },
+  });
 }
 
 function clientSession(client: pg.PoolClient): Session {
