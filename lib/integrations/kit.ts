@@ -43,15 +43,48 @@ const subscriberEnvelopeSchema = z.object({
   subscriber: z.object({ id: z.number().int(), email_address: z.string(), state: z.string() }),
 });
 
+const paginationSchema = z.object({ has_next_page: z.boolean(), end_cursor: z.string().nullable() });
+
 const tagsPageSchema = z.object({
   tags: z.array(z.object({ id: z.number().int(), name: z.string() })),
-  pagination: z.object({ has_next_page: z.boolean(), end_cursor: z.string().nullable() }),
+  pagination: paginationSchema,
 });
 
 const tagSubscribersPageSchema = z.object({
   subscribers: z.array(z.object({ id: z.number().int(), email_address: z.string(), state: z.string() })),
-  pagination: z.object({ has_next_page: z.boolean(), end_cursor: z.string().nullable() }),
+  pagination: paginationSchema,
 });
+
+interface Page<T> {
+  status: number;
+  items: T[];
+  pagination: z.infer<typeof paginationSchema>;
+}
+
+/**
+ * Follows Kit's cursor pagination to the last page. A next page announced without a new cursor
+ * is a broken answer, not a reason to ask for the same page forever.
+ */
+async function everyPage<T>(operation: string, page: (after: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const { status, items: pageItems, pagination } = await page(after);
+    items.push(...pageItems);
+    if (!pagination.has_next_page) return items;
+    const cursor = pagination.end_cursor;
+    if (cursor === null || cursor === after) {
+      throw new IntegrationError({
+        provider: "kit",
+        code: "bad_response",
+        status,
+        retryable: false,
+        message: `kit ${operation} returned an unusable response: next page announced without a new cursor`,
+      });
+    }
+    after = cursor;
+  }
+}
 
 const kitErrorSchema = z.object({ errors: z.array(z.string()) });
 
@@ -116,37 +149,15 @@ export function createKitClient(options: KitClientOptions): KitClient {
       }
     },
 
-    async listTags() {
-      const tags: KitTag[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const { status, data } = await request({
-          operation: "listTags",
-          method: "GET",
-          path: "/v4/tags",
-          query: { per_page: TAGS_PAGE_SIZE, after },
-          schema: tagsPageSchema,
-        });
-        tags.push(...data.tags.map(({ id, name }) => ({ id, name })));
-        if (!data.pagination.has_next_page) return tags;
-        const cursor = data.pagination.end_cursor;
-        if (cursor === null || cursor === after) {
-          throw new IntegrationError({
-            provider: "kit",
-            code: "bad_response",
-            status,
-            retryable: false,
-            message: "kit listTags returned an unusable response: next page announced without a new cursor",
-          });
-        }
-        after = cursor;
-      }
+    listTags() {
+      return everyPage("listTags", async (after) => {
+        const { status, data } = await request({ operation: "listTags", method: "GET", path: "/v4/tags", query: { per_page: TAGS_PAGE_SIZE, after }, schema: tagsPageSchema });
+        return { status, items: data.tags.map(({ id, name }): KitTag => ({ id, name })), pagination: data.pagination };
+      });
     },
 
-    async listTagSubscribers(tagId) {
-      const subscribers: KitSubscriber[] = [];
-      let after: string | undefined;
-      for (;;) {
+    listTagSubscribers(tagId) {
+      return everyPage("listTagSubscribers", async (after) => {
         const { status, data } = await request({
           operation: "listTagSubscribers",
           method: "GET",
@@ -154,20 +165,8 @@ export function createKitClient(options: KitClientOptions): KitClient {
           query: { per_page: TAGS_PAGE_SIZE, status: "all", after },
           schema: tagSubscribersPageSchema,
         });
-        subscribers.push(...data.subscribers.map(({ id, email_address: email, state }) => ({ id, email, state })));
-        if (!data.pagination.has_next_page) return subscribers;
-        const cursor = data.pagination.end_cursor;
-        if (cursor === null || cursor === after) {
-          throw new IntegrationError({
-            provider: "kit",
-            code: "bad_response",
-            status,
-            retryable: false,
-            message: "kit listTagSubscribers returned an unusable response: next page announced without a new cursor",
-          });
-        }
-        after = cursor;
-      }
+        return { status, items: data.subscribers.map(({ id, email_address: email, state }): KitSubscriber => ({ id, email, state })), pagination: data.pagination };
+      });
     },
 
     async updateSubscriberEmail(subscriberId, email) {
