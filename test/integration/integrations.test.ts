@@ -340,6 +340,18 @@ describe("responses the clients cannot use", () => {
     });
   });
 
+  it.each([
+    ["listTags", { tags: [{ id: 1, name: "a" }], pagination: { has_next_page: true, end_cursor: null } }],
+    ["listTagSubscribers", { subscribers: [{ id: 1, email_address: EMAIL, state: "active" }], pagination: { has_next_page: true, end_cursor: null } }],
+  ] as const)("stops %s when Kit announces a next page without a cursor, instead of asking forever", async (operation, page) => {
+    await withFixedResponse(200, JSON.stringify(page), async (url) => {
+      const client = createKitClient({ baseUrl: url, apiKey: KIT_API_KEY });
+      const error = await integrationError(operation === "listTags" ? client.listTags() : client.listTagSubscribers(1));
+      expect(error).toMatchObject({ provider: "kit", code: "bad_response", retryable: false });
+      expect(error.message).toContain(`kit ${operation}`);
+    });
+  });
+
   it("rejects a non-JSON 2xx body as a permanent bad_response", async () => {
     await withFixedResponse(200, "<html>maintenance</html>", async (url) => {
       const error = await integrationError(createCircleClient({ baseUrl: url, token: CIRCLE_TOKEN }).findMemberByEmail(EMAIL));
