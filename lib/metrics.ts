@@ -11,7 +11,18 @@ import client from "prom-client";
 // GET /api/metrics renders both (lib/observability/metrics-endpoint.ts); a worker process can serve
 // its own counters on WORKER_METRICS_PORT. This file imports nothing of the app: every room may use it.
 
-const globalMetrics = globalThis as typeof globalThis & { __entitledMetrics?: ReturnType<typeof build> };
+const singletons = globalThis as typeof globalThis & { __entitledMetricSets?: Map<string, unknown> };
+
+/**
+ * One set of metrics per process under `key`, built on first use. Kept on globalThis: a module
+ * evaluated again (Next's dev reloads, a route bundle of its own) would otherwise register the
+ * same metric names twice, which prom-client refuses.
+ */
+export function processSingleton<T>(key: string, build: () => T): T {
+  singletons.__entitledMetricSets ??= new Map();
+  if (!singletons.__entitledMetricSets.has(key)) singletons.__entitledMetricSets.set(key, build());
+  return singletons.__entitledMetricSets.get(key) as T;
+}
 
 /** Seconds, for acknowledging a webhook: most land in single-digit milliseconds. */
 const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -69,6 +80,5 @@ function build() {
 }
 
 export function metrics() {
-  globalMetrics.__entitledMetrics ??= build();
-  return globalMetrics.__entitledMetrics;
+  return processSingleton("metrics", build);
 }

@@ -1,6 +1,6 @@
 import client from "prom-client";
 import type { BudgetUsage } from "../jobs/budget";
-import { metrics } from "../metrics";
+import { metrics, processSingleton } from "../metrics";
 
 // The reconciler's metrics, on the shared registry: drift found and repaired by provider and
 // kind (counted by the process that ran the reconciliation), and the share of each provider
@@ -8,8 +8,6 @@ import { metrics } from "../metrics";
 // answers the same. The quota alert (above 80%) reads the gauge.
 
 export type QuotaSource = () => Promise<Array<BudgetUsage & { provider: string }>>;
-
-const globalReconcileMetrics = globalThis as typeof globalThis & { __entitledReconcileMetrics?: ReturnType<typeof build> };
 
 function build() {
   const registry = metrics().registry;
@@ -46,8 +44,7 @@ function build() {
 }
 
 export function reconcileMetrics() {
-  globalReconcileMetrics.__entitledReconcileMetrics ??= build();
-  return globalReconcileMetrics.__entitledReconcileMetrics;
+  return processSingleton("reconcile", build);
 }
 
 /** Where the quota gauge reads budget usage from (the process's runtime budgets); the latest one set wins. */
