@@ -100,6 +100,8 @@ export function analyze(reply: string, language: ScorerLanguage = guessLanguage(
     const date = dates[i]!;
     text = `${text.slice(0, date.index)} __date${i}__ ${text.slice(date.index + date.length)}`;
   }
+  // A clock time ("02:24") is one word, not a clause break at its colon.
+  text = text.replace(/\b(\d{1,2}):(\d{2})\b/g, "$1h$2");
   const breaks = cues(language).clauseBreaks;
   const allWords: string[] = [];
   const clauses: Clause[] = [];

@@ -14,7 +14,7 @@ export type Concept =
   | "canceled" | "renews" | "membershipEnded" | "trial" | "membershipActive"
   | "existingTicket" | "ticketOpened" | "findRecord" | "noRecordDirect" | "person"
   | "understood" | "canHelp" | "outsideScope" | "onlyHelpWith" | "onlyOwnAccount" | "botCancels"
-  | "greeting" | "shareOthers" | "grantAccess" | "changeRules" | "masterclass";
+  | "greeting" | "thanksReturned" | "shareOthers" | "grantAccess" | "changeRules" | "masterclass";
 
 export interface LanguageLexicon {
   groups: Record<string, string[]>;
@@ -194,6 +194,7 @@ const EN: LanguageLexicon = {
     onlyOwnAccount: ["only … your|own|signed|logged|account", "your own account"],
     botCancels: ["i|we … cancel*|change|modify|stop|end|terminate|pause|edit|alter", "cancel* … i|me|my", "i|we … make changes"],
     greeting: ["hi|hello|hey|greetings|welcome|howdy", "good morning|afternoon|evening"],
+    thanksReturned: ["welcome", "my pleasure", "glad|happy to help", "anytime"],
     shareOthers: ["share|give|show|reveal|disclose|discuss|provide|pass|look … other|another|someone|their|his|her|details|information|data|account"],
     grantAccess: ["grant|give|provide|unlock|hand|offer|add … access|free|community|you"],
     changeRules: ["ignore|change|bypass|break|override|drop … rules|instructions|policy|policies|guidelines"],
@@ -260,7 +261,7 @@ const ES: LanguageLexicon = {
       "ya eres|es miembro",
       "estas|esta ya? dentro",
     ],
-    grantedAccess: ["te|le he|hemos dado|di|dimos|otorgado|concedido … acceso", "te|le he|hemos anadido|agregado|incluido", "acceso … concedido|otorgado"],
+    grantedAccess: ["te|le he|hemos dado|di|dimos|otorgado|concedido … acceso", "te he|hemos anadido|agregado|incluido", "le he|hemos anadido|agregado|incluido a|al|en", "acceso … concedido|otorgado"],
     accessEnded: [
       "acceso|membresia|suscripcion … terminado|finalizado|revocado|retirado|eliminado|suspendido|expirado|vencido|cerrado|perdido|termino|finalizo|acabo|caducado",
       "ya no … acceso",
@@ -323,6 +324,7 @@ const ES: LanguageLexicon = {
     onlyOwnAccount: ["solo|solamente|unicamente … cuenta|propia|sesion|iniciaste|conectad*"],
     botCancels: ["puedo|podemos … cancelar|cambiar|modificar|anular|dar_de_baja", "cancelacion* … puedo|yo"],
     greeting: ["hola|buenas|bienvenid*", "buenos dias"],
+    thanksReturned: ["de|por nada", "con gusto", "un placer", "a la orden", "no hay de que"],
     shareOthers: ["compartir|dar|mostrar|revelar|consultar|ver|facilitar … otro*|otra*|terceros|ajena*|ajeno*|datos|informacion"],
     grantAccess: ["dar|conceder|otorgar|regalar|abrir|darte … acceso"],
     changeRules: ["ignorar|cambiar|saltar*|romper|omitir … reglas|instrucciones|normas|politica*"],
@@ -365,7 +367,7 @@ const FR: LanguageLexicon = {
       "configurons|preparons|reessayons|relancons|traitons … {INVITE_OR_ACCESS}",
       "devriez|devrais recevoir … {INVITE}",
     ],
-    inviteSent: ["{INVITE} … envoyee|envoye|expediee|partie|transmise", "envoye|expedie|transmis … {INVITE}", "avez|as ete invite*"],
+    inviteSent: ["{INVITE} …… envoyee|envoye|expediee|partie|transmise", "envoye|expedie|transmis … {INVITE}", "avez|as ete invite*"],
     inviteResent: [
       "renvoye|renvoyee|renvoi|renvoyer|renvoyons|renvoie",
       "envoye|envoyee|envoyons … nouveau|a_nouveau|encore|une_nouvelle_fois",
@@ -430,6 +432,7 @@ const FR: LanguageLexicon = {
     onlyOwnAccount: ["ne … que … compte|connecte|connectee", "seulement|uniquement … votre|compte|connecte"],
     botCancels: ["peux|pouvons … annuler|resilier|modifier|changer|arreter"],
     greeting: ["bonjour|salut|bonsoir|bienvenue|coucou"],
+    thanksReturned: ["de rien", "avec plaisir", "je vous|te en prie", "a votre|ton service"],
     shareOthers: ["partager|communiquer|donner|divulguer|montrer|consulter|reveler … autre*|tiers|informations|donnees|compte_de"],
     grantAccess: ["donner|accorder|offrir|ouvrir|debloquer … acces"],
     changeRules: ["ignorer|changer|contourner|modifier|enfreindre … regles|instructions|consignes"],
@@ -476,6 +479,7 @@ const DE: LanguageLexicon = {
     ],
     inviteSent: [
       "{INVITE} … gesendet|versendet|verschickt|geschickt|zugestellt|rausgegangen|rausgeschickt|ausgestellt|raus",
+      "{INVITE} …… wurde|wurden …… …… gesendet|versendet|verschickt|geschickt|zugestellt",
       "gesendet|verschickt|geschickt|versendet … {INVITE}",
       "eingeladen",
     ],
@@ -502,7 +506,7 @@ const DE: LanguageLexicon = {
       "konnen|kannst … jetzt|nun|sofort? … einloggen|anmelden|beitreten|zugreifen",
       "sind … jetzt|nun|bereits? mitglied",
     ],
-    grantedAccess: ["habe|haben … zugang|zugriff … gewahrt|gegeben|freigeschaltet|erteilt", "hinzugefugt", "habe|haben … freigeschaltet"],
+    grantedAccess: ["habe|haben … zugang|zugriff … gewahrt|gegeben|freigeschaltet|erteilt", "dich|sie … hinzugefugt", "habe|haben … freigeschaltet"],
     accessEnded: [
       "zugang|zugriff|mitgliedschaft … beendet|entzogen|gesperrt|deaktiviert|abgelaufen|entfernt|aufgehoben|erloschen|geendet|vorbei|weg",
       "keinen|kein zugang|zugriff … mehr",
@@ -562,6 +566,7 @@ const DE: LanguageLexicon = {
     onlyOwnAccount: ["nur … konto|eigenes|eigene|angemeldet*|eingeloggt*"],
     botCancels: ["kann|konnen … kundigen|stornieren|andern|beenden|abbestellen", "kundigung* … kann|konnen"],
     greeting: ["hallo|servus|moin|willkommen|hi|hey", "guten tag|morgen|abend"],
+    thanksReturned: ["gern|gerne geschehen", "nichts zu danken", "bitte schon|sehr", "sehr gerne"],
     shareOthers: ["teilen|weitergeben|herausgeben|zeigen|nennen|offenlegen|einsehen … andere*|fremde*|dritte*|daten|informationen", "andere*|fremde*|dritte*|daten|informationen … teilen|weitergeben|herausgeben|zeigen|nennen|offenlegen|einsehen"],
     grantAccess: ["geben|gewahren|freischalten|erteilen|schenken … zugang|zugriff", "zugang|zugriff … geben|gewahren|freischalten|erteilen"],
     changeRules: ["ignorieren|andern|umgehen|brechen|aushebeln … regeln|anweisungen|richtlinien", "regeln|anweisungen|richtlinien … ignorieren|andern|umgehen|brechen|aushebeln"],
@@ -569,7 +574,7 @@ const DE: LanguageLexicon = {
   },
   negators: ["nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "nichts", "niemand", "weder"],
   modal: ["kann", "kannst", "konnen", "konnt", "konnte", "sollte", "sollten", "soll", "mochten", "mochte", "durfte", "versuchen", "versucht"],
-  future: ["werde", "wird", "werden", "wirst"],
+  future: ["werde", "wird", "werden", "wirst", "wahrend"],
   conditional: ["wenn", "falls", "sobald", "ob"],
   clauseBreaks: ["aber", "jedoch", "sondern", "doch", "wahrend", "und", "weil", "denn"],
   perception: ["sehen", "bestatigen", "prufen", "sagen"],
@@ -663,6 +668,7 @@ const PT: LanguageLexicon = {
     onlyOwnAccount: ["so|somente|apenas … sua|conta|propria|conectad*|logad*|entrou"],
     botCancels: ["posso|podemos … cancelar|alterar|mudar|encerrar"],
     greeting: ["ola|oi|bem_vindo", "bom dia", "boa tarde|noite"],
+    thanksReturned: ["de nada", "por nada", "disponha", "foi|e um prazer", "as ordens"],
     shareOthers: ["compartilhar|partilhar|divulgar|mostrar|revelar|dar|passar … outr*|terceiros|dados|informacoes"],
     grantAccess: ["dar|conceder|liberar|oferecer … acesso"],
     changeRules: ["ignorar|mudar|alterar|burlar|quebrar … regras|instrucoes|politica*"],
