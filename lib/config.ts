@@ -132,6 +132,8 @@ const envSchema = z
     RECONCILE_POLICY: optionalString,
     /** A worker process (`npm run worker`) serves its own counters at GET /metrics on this port; unset: it does not. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+    /** The ingest server (`npm run ingest`) serves its own counters at GET /metrics on this port; unset: it does not. */
+    INGEST_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
     /** Readiness (/api/ready) fails when no worker or drain has beaten within this long. */
     READY_MAX_HEARTBEAT_AGE_MS: z.coerce.number().int().min(1_000).default(90_000),
     /** Readiness fails when the oldest due job has waited longer than this (the queue-backlog alert's threshold). */

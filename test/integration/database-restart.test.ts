@@ -9,6 +9,7 @@ import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../../lib/sandbox
 import { testDbKind } from "../../lib/sandbox/database";
 import { checkoutCompleted, invoiceEvent, newPurchase, signStripe } from "../../lib/sandbox/stripe-events";
 import { freePort, startNode, waitForHttp, type Child } from "../bench/processes";
+import { parseSamples, valueOf } from "../helpers/prom-text";
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from "../helpers/private-postgres";
 
 // PostgreSQL crashes (stop -m immediate) and comes back in the middle of a stream of Stripe
@@ -36,6 +37,7 @@ interface Attempt {
   status: number | null;
 }
 
+const METRICS_TOKEN = crypto.randomBytes(16).toString("hex");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -84,15 +86,17 @@ describe.skipIf(!runs)("PostgreSQL restarted under load", () => {
       LOG_LEVEL: "error",
       RUN_WORKER: "0",
       NEXT_TELEMETRY_DISABLED: "1",
+      METRICS_TOKEN,
       CIRCLE_API_URL: circleServer.url,
       CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
       KIT_API_URL: kitServer.url,
       KIT_API_KEY: FAKE_KIT_API_KEY,
       WORKER_POLL_MS: "50",
     };
-    const server = async (name: string, args: string[], ready: string) => {
+    const ingestMetricsPort = await freePort();
+    const server = async (name: string, args: string[], ready: string, extra: Record<string, string> = {}) => {
       const port = await freePort();
-      const child = startNode(name, args, { ...common, PORT: String(port), INGEST_PORT: String(port) });
+      const child = startNode(name, args, { ...common, ...extra, PORT: String(port), INGEST_PORT: String(port) });
       cleanups.push(() => child.stop());
       const origin = `http://127.0.0.1:${port}`;
       await waitForHttp(origin + ready, child, 60_000);
@@ -100,7 +104,7 @@ describe.skipIf(!runs)("PostgreSQL restarted under load", () => {
     };
     const [next, ingest] = await Promise.all([
       server("next", ["node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1"], "/api/health"),
-      server("ingest", ["--import", "tsx", "scripts/ingest.ts"], "/api/health"),
+      server("ingest", ["--import", "tsx", "scripts/ingest.ts"], "/api/health", { INGEST_METRICS_PORT: String(ingestMetricsPort) }),
     ]);
     const worker = startNode("worker", ["--import", "tsx", "scripts/worker.ts"], common);
     cleanups.push(() => worker.stop());
@@ -193,6 +197,14 @@ describe.skipIf(!runs)("PostgreSQL restarted under load", () => {
     const doubled = kit.subscriberTags().filter((subscriber) => [...subscriber.tagAdds.values()].some((adds) => adds > 1));
     expect(doubled.map((subscriber) => subscriber.email)).toEqual([]);
     await until("the app is ready again", async () => (await fetch(`${next.origin}/api/ready`)).ok, 30_000);
+
+    // The ingest server's own counters (INGEST_METRICS_PORT) saw the refusals and the recorded events.
+    const scraped = await fetch(`http://127.0.0.1:${ingestMetricsPort}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(scraped.status).toBe(200);
+    const counters = parseSamples(await scraped.text());
+    const ingestAttempts = attempts.filter((attempt) => attempt.target === "ingest");
+    expect(valueOf(counters, "entitled_webhook_events_total", { provider: "stripe", result: "error" })).toBe(ingestAttempts.filter((attempt) => attempt.status !== null && attempt.status >= 500).length);
+    expect(valueOf(counters, "entitled_webhook_events_total", { provider: "stripe", result: "recorded" })).toBeGreaterThan(0);
 
     // Nobody was restarted.
     expect([next.child, ingest.child, worker].filter((child) => !alive(child)).map((child) => child.name)).toEqual([]);
