@@ -62,7 +62,9 @@ async function emptyAllTables(db: Database) {
   const tables = await db.sql<{ name: string }>(
     `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
   );
-  await db.script(`TRUNCATE ${tables.map((table) => table.name).join(", ")} CASCADE`);
+  // DELETE with foreign-key triggers off, in one transaction (SET LOCAL ends with it): PGlite's
+  // TRUNCATE rewrites every table's files and costs several times more on these small tables.
+  await db.script(`BEGIN; SET LOCAL session_replication_role = replica; ${tables.map((table) => `DELETE FROM ${table.name};`).join(" ")} COMMIT;`);
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
