@@ -22,14 +22,28 @@
 // both see the same machine. The added cost at a percentile is product minus baseline at that
 // percentile, at 1 conversation and at 50 concurrent ones. A phase during which other processes
 // used more than half a core is not judged against its target (its difference means nothing).
-// 3. Memory per open conversation: with the server warmed up and idle, its RSS (the process
-//    tree) and V8 heap (from /api/metrics); then N conversations are held open mid-answer (the
-//    fake streams a long answer), and the deltas are divided by N.
+// Where the added time goes (one conversation): the fake notes when each model request arrives,
+// so a turn splits into before the first model request (HTTP, identity, limits, the turn's SQL,
+// the prompt), between the two requests (the tool call's chunks, the tool, the next step) and
+// after the second (its first chunk's way to the reader); each is compared with the baseline's.
+// CPU up to the first token: turns answered with a single token, one at a time, with the server's
+// CPU time per turn (the product's) and this process's (the AI SDK alone, plus the fake serving
+// it). At N concurrent conversations whose first tokens fall together, N x the product's figure
+// is CPU work that must be done before the last of them, on at most the machine's cores: the
+// floor under the added time at N that no queueing policy removes.
+// 3. Memory per open conversation: the server runs with --expose-gc and test/bench/memory-probe.mjs,
+//    which on a signal collects garbage and reports process.memoryUsage(); read idle, with N
+//    conversations held open mid-answer (the fake streams a long answer), and again once they are
+//    closed and their model answers are over. Held minus the mean of the two idle reads, divided by N: the idle heap drifts by
+//    megabytes between reads (the in-process rate-limit windows of earlier turns expire, caches
+//    settle), and the second idle read shows by how much. RSS is printed too, but the allocator
+//    keeps what it once took, so it says little.
 //
 // Needs a production build (`npm run build`) and PostgreSQL (BENCH_POSTGRES_URL).
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { createOpenAI } from "@ai-sdk/openai";
 import { stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
@@ -80,17 +94,19 @@ const BUSY_OTHERS = 50;
 const API_KEY = "sk-bench-first-token";
 const MODEL = "bench-streaming-model";
 const IDENTITY_SECRET = crypto.randomBytes(32).toString("hex");
-const METRICS_TOKEN = crypto.randomBytes(16).toString("hex");
 const signed = (value: number) => `${value < 0 ? "-" : ""}${ms(Math.abs(value))}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- the model: a tool round, then an answer of `replyTokens` tokens ----------------------
 
 let replyTokens = settings.BENCH_REPLY_TOKENS;
+/** When each model request arrived (its body read), and whether it was a turn's first (no tool result yet). */
+const modelRequests: Array<{ at: number; first: boolean }> = [];
 const WORDS = ["Your", "membership", "is", "active", "and", "your", "community", "invitation", "was", "sent."];
 const answer = (tokens: number) => Array.from({ length: tokens }, (_, index) => WORDS[index % WORDS.length]).join(" ");
 const respond: Responder = (body) => {
   const last = (body.messages as Array<{ role: string }>).at(-1);
+  modelRequests.push({ at: performance.now(), first: last?.role !== "tool" });
   return last?.role === "tool" ? { text: answer(replyTokens) } : { toolCalls: [{ name: "getEntitlement", arguments: {} }] };
 };
 
@@ -138,6 +154,8 @@ async function seed(db: Database): Promise<string[]> {
 interface Sample {
   /** Request sent to first text-delta read. */
   firstToken: number;
+  /** performance.now() when the request was sent (places the turn among the model requests). */
+  sentAt: number;
   /** Request sent to response headers (the product's work before the model). */
   headers: number;
 }
@@ -186,7 +204,7 @@ async function productTurn(origin: string, emails: string[], signal?: AbortSigna
       if (finished) return;
     }
   })().catch(() => undefined);
-  return { firstToken, headers, done };
+  return { firstToken, headers, sentAt, done };
 }
 
 // ---- one turn through the AI SDK alone ---------------------------------------------------
@@ -205,47 +223,39 @@ function createBaseline(baseURL: string, view: unknown) {
       if (part.type === "error") throw new Error(`baseline stream error: ${String(part.error)}`);
     }
     if (firstToken === null) throw new Error("the baseline stream ended without text");
-    return { firstToken, headers: 0 };
+    return { firstToken, headers: 0, sentAt };
   };
+}
+
+// ---- where the time goes -------------------------------------------------------------------
+
+const SPANS = ["before the first model request", "between the two model requests", "after the second model request"] as const;
+
+/** A turn's three spans (ms), from the model requests that arrived while it ran; turns must not overlap. */
+function turnSpans(sample: Sample): [number, number, number] {
+  const end = sample.sentAt + sample.firstToken;
+  const during = modelRequests.filter((request) => request.at >= sample.sentAt && request.at <= end);
+  const first = during.find((request) => request.first);
+  const second = during.find((request) => !request.first && first !== undefined && request.at > first.at);
+  if (!first || !second) throw new Error(`a turn saw ${during.length} model requests, not its two`);
+  return [first.at - sample.sentAt, second.at - first.at, end - second.at];
 }
 
 // ---- memory ------------------------------------------------------------------------------
 
-/** Resident memory of a process tree, in bytes (/proc). */
-function treeRss(root: number): number {
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
-      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-      rss.set(Number(entry), Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
-    } catch {
-      continue;
-    }
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
-    total += rss.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
+type MemoryUsage = Pick<NodeJS.MemoryUsage, "rss" | "heapUsed" | "external" | "arrayBuffers">;
 
-/** The server's V8 heap in use (prom-client's default metric), or null when the metrics route does not give it. */
-async function serverHeap(origin: string): Promise<number | null> {
-  try {
-    const response = await fetch(`${origin}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-    const text = await response.text();
-    const value = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+([0-9.e+]+)/m.exec(text)?.[1];
-    return value === undefined ? null : Number(value);
-  } catch {
-    return null;
+/** The server's memory after two forced collections (test/bench/memory-probe.mjs, loaded into it). */
+async function probeMemory(server: Child, file: string): Promise<MemoryUsage> {
+  fs.rmSync(file, { force: true });
+  process.kill(server.pid, "SIGUSR2");
+  // With a hundred streams open the server's event loop is busy: the signal waits its turn.
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`the server wrote no memory figures to ${file}\n${server.tail()}`);
+    await sleep(50);
   }
+  return JSON.parse(fs.readFileSync(file, "utf8")) as MemoryUsage;
 }
 
 // ---- run -----------------------------------------------------------------------------------
@@ -255,6 +265,7 @@ interface Figures {
   baseline: Latency;
   headers: Latency;
   samples: number;
+  samplesOf: { product: Sample[]; baseline: Sample[] };
   /** The server's CPU time per product turn, and the machine's load while measuring. */
   serverCpuMsPerTurn: number;
   cpu: CpuUse;
@@ -272,6 +283,7 @@ async function phase(serverPid: number, run: () => Promise<{ product: Sample[]; 
     baseline: latencySummary(baseline.map((sample) => sample.firstToken)),
     headers: latencySummary(product.map((sample) => sample.headers)),
     samples: product.length,
+    samplesOf: { product, baseline },
     serverCpuMsPerTurn: (((cpu.server ?? 0) / 100) * seconds * 1000) / product.length,
     cpu,
   };
@@ -289,7 +301,10 @@ async function main() {
   cleanups.push(() => fake.stop());
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const next: Child = startNode("next", [...settings.BENCH_SERVER_NODE_ARGS, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const probeFile = path.join(os.tmpdir(), `ttft-memory-${process.pid}.json`);
+  cleanups.push(async () => fs.rmSync(probeFile, { force: true }));
+  const probe = ["--expose-gc", "--import", "./test/bench/memory-probe.mjs"];
+  const next: Child = startNode("next", [...probe, ...settings.BENCH_SERVER_NODE_ARGS, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(port)], {
     DATABASE_URL: databaseUrl,
     // The embedded-store rate limits (in process): production's limits, without a Redis to run.
     APP_MODE: "demo",
@@ -301,7 +316,7 @@ async function main() {
     OPENAI_API_KEY: API_KEY,
     OPENAI_BASE_URL: fake.url,
     OPENAI_MODEL: MODEL,
-    METRICS_TOKEN,
+    BENCH_MEMORY_PROBE_FILE: probeFile,
   });
   cleanups.push(() => next.stop());
   await waitForHttp(`${origin}/api/health`, next, 60_000);
@@ -339,17 +354,39 @@ async function main() {
     return concurrent;
   });
 
+  // CPU up to the first token: one-token answers, one turn at a time.
+  replyTokens = 1;
+  let baselineCpuMicros = 0;
+  const upToFirstToken = await phase(next.pid, async () => {
+    const turns = { product: [] as Sample[], baseline: [] as Sample[] };
+    for (let i = 0; i < settings.BENCH_SAMPLES; i++) {
+      const turn = await productTurn(origin, emails);
+      await turn.done;
+      turns.product.push(turn);
+      const before = process.cpuUsage();
+      turns.baseline.push(await baseline());
+      const used = process.cpuUsage(before);
+      baselineCpuMicros += used.user + used.system;
+    }
+    return turns;
+  });
+  replyTokens = settings.BENCH_REPLY_TOKENS;
+
   // Memory: idle, then BENCH_OPEN_STREAMS conversations held open mid-answer.
   await sleep(2_000);
-  const idle = { rss: treeRss(next.pid), heap: await serverHeap(origin) };
+  const idle = await probeMemory(next, probeFile);
   replyTokens = Math.ceil(settings.BENCH_TOKENS_PER_S * 30);
   const abort = new AbortController();
   const open = await Promise.all(Array.from({ length: settings.BENCH_OPEN_STREAMS }, () => productTurn(origin, emails, abort.signal)));
   await sleep(1_000);
-  const held = { rss: treeRss(next.pid), heap: await serverHeap(origin) };
+  const held = await probeMemory(next, probeFile);
   abort.abort();
   await Promise.all(open.map((turn) => turn.done));
+  // A held answer's state can outlive its customer's disconnect (a 2 s wait read 40 MiB still
+  // referenced): the second idle read waits until the fake has finished streaming every held answer.
+  await sleep((replyTokens / settings.BENCH_TOKENS_PER_S) * 1000 + 5_000);
   replyTokens = settings.BENCH_REPLY_TOKENS;
+  const released = await probeMemory(next, probeFile);
 
   const added = (figures: Figures, key: "p50" | "p95") => figures.product[key] - figures.baseline[key];
   console.log("");
@@ -372,11 +409,33 @@ async function main() {
       `| ${label} | ${figures.samples} | ${ms(figures.baseline.p50)} / ${ms(figures.baseline.p95)} ms | ${ms(figures.product.p50)} / ${ms(figures.product.p95)} ms | ${signed(added(figures, "p50"))} ms | ${signed(p95)} ms | <= ${target} ms | ${met} | ${ms(figures.headers.p50)} / ${ms(figures.headers.p95)} ms | ${ms(figures.serverCpuMsPerTurn)} ms | ${fmt(figures.cpu.machine)}% of ${machine.nproc * 100}% (${fmt(figures.cpu.other)}%) |`,
     );
   }
-  const perStream = (delta: number) => `${fmt(delta / settings.BENCH_OPEN_STREAMS / 1024, 0)} KiB`;
+
+  console.log("");
+  console.log("Where the added time goes at 1 conversation (p50 / p95 of each span, ms):");
+  console.log("");
+  console.log("| Span | AI SDK alone | Product | Added p50 |");
+  console.log("|---|---|---|---|");
+  const spans = (samples: Sample[]) => SPANS.map((_, index) => latencySummary(samples.map((sample) => turnSpans(sample)[index]!)));
+  const [productSpans, baselineSpans] = [spans(one.samplesOf.product), spans(one.samplesOf.baseline)];
+  SPANS.forEach((name, index) => {
+    const [product, baseline] = [productSpans[index]!, baselineSpans[index]!];
+    console.log(`| ${name} | ${ms(baseline.p50)} / ${ms(baseline.p95)} | ${ms(product.p50)} / ${ms(product.p95)} | ${signed(product.p50 - baseline.p50)} |`);
+  });
+
+  const floorMs = (settings.BENCH_CONCURRENCY * upToFirstToken.serverCpuMsPerTurn) / machine.nproc;
   console.log("");
   console.log(
-    `memory per open conversation (${settings.BENCH_OPEN_STREAMS} held open mid-answer): RSS ${perStream(held.rss - idle.rss)} (${fmt(idle.rss / 2 ** 20)} -> ${fmt(held.rss / 2 ** 20)} MiB)` +
-      (idle.heap !== null && held.heap !== null ? `, V8 heap ${perStream(held.heap - idle.heap)} (${fmt(idle.heap / 2 ** 20)} -> ${fmt(held.heap / 2 ** 20)} MiB)` : ", V8 heap: not available from /api/metrics"),
+    `CPU up to the first token (one-token answers, ${upToFirstToken.samples} turns one at a time): product server ${ms(upToFirstToken.serverCpuMsPerTurn)} ms per turn; ` +
+      `AI SDK alone ${ms(baselineCpuMicros / 1000 / upToFirstToken.samples)} ms per turn (this process: the SDK and the fake model serving it). ` +
+      `${settings.BENCH_CONCURRENCY} conversations whose first tokens fall together: ${settings.BENCH_CONCURRENCY} x ${ms(upToFirstToken.serverCpuMsPerTurn)} ms / ${machine.nproc} cores = ${ms(floorMs)} ms of server CPU before the last first token, if the server had every core to itself`,
+  );
+
+  const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+  const memory = (key: keyof MemoryUsage) =>
+    `${key} ${fmt((held[key] - (idle[key] + released[key]) / 2) / settings.BENCH_OPEN_STREAMS / 1024, 1)} KiB (${mib(idle[key])} -> ${mib(held[key])} -> ${mib(released[key])} MiB)`;
+  console.log("");
+  console.log(
+    `memory per open conversation (${settings.BENCH_OPEN_STREAMS} held open mid-answer; idle -> held -> closed, read after forced collections): ${(["heapUsed", "external", "arrayBuffers", "rss"] as const).map(memory).join(", ")}`,
   );
   console.log(`model requests served by the fake: ${fake.requests().length}; load average at the end: ${os.loadavg().map((load) => fmt(load, 1)).join(" ")}`);
 }
