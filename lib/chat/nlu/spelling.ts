@@ -33,6 +33,8 @@ function distance(a: string, b: string, limit: number): number {
   return rows[a.length]![b.length]!;
 }
 
+const MISSPELLED_CREDIT = 0.5;
+
 export interface Speller {
   correct(text: string): string;
   /** The share of the text's words the corpus uses as they are: a language signal for short messages. */
@@ -77,8 +79,10 @@ export function buildSpeller(sentences: Iterable<string>): Speller {
   return {
     correct: (text) => words(text).map((word) => fix(fold(word))).join(" "),
     known: (text) => {
-      const all = words(text);
-      return all.length === 0 ? 0 : all.filter((word) => counts.has(fold(word))).length / all.length;
+      const all = words(text).map(fold);
+      // A misspelled word of this language ("supprt") is weaker evidence than one spelled right, but evidence.
+      const credit = all.reduce((sum, word) => sum + (counts.has(word) ? 1 : fix(word) !== word ? MISSPELLED_CREDIT : 0), 0);
+      return all.length === 0 ? 0 : credit / all.length;
     },
   };
 }

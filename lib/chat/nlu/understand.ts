@@ -1,5 +1,5 @@
 import { isLongEnoughToGuess, LANGUAGES, trigramScores, type Language } from "../language";
-import type { Classifier, Scored } from "./classifier";
+import type { Classification, Classifier, Scored } from "./classifier";
 import type { Intent } from "./labels";
 import { words } from "./spelling";
 import { emailsIn, splitClauses } from "./text";
@@ -19,8 +19,27 @@ export interface Understanding {
 
 /** Two clauses are two asks only when each is this clear on its own. */
 export const CLAUSE_CONFIDENCE = 0.85;
-/** Below this the message is not understood, and the reply asks which ask is meant. */
-export const MESSAGE_CONFIDENCE = 0.5;
+/**
+ * Below this the message is not understood, and the reply asks which ask is meant. The blended
+ * scores (classifier.ts) are flatter than NLP.js's alone; 0.3 is where cross-validation on the
+ * corpus, out-of-scope sentences included, was best (0.4 and 0.5 understood fewer).
+ */
+export const MESSAGE_CONFIDENCE = 0.3;
+
+/** A clause this clear is an ask of its own when the same ask is among the whole message's two likeliest, at WHOLE_SUPPORT or more. */
+export const SUPPORTED_CLAUSE_CONFIDENCE = 0.5;
+export const WHOLE_SUPPORT = 0.1;
+
+const LONE_VERB_LETTERS = 6;
+
+/**
+ * How many words a clause has for deciding whether it can be an ask on its own: clitics count
+ * ("renvoyez-moi l'invitation" is four), and one long word can be a whole imperative ("reenvíamela").
+ */
+export function clauseLength(clause: string): number {
+  const parts = words(clause).flatMap((word) => word.split(/['’-]+/u)).filter((part) => part.length > 1);
+  return parts.length === 1 && parts[0]!.length >= LONE_VERB_LETTERS ? 2 : parts.length;
+}
 
 /** The same for a clause of two words. */
 export const SHORT_CLAUSE_CONFIDENCE = 0.95;
@@ -62,7 +81,7 @@ export function chooseLanguage(classifier: Classifier, text: string, conversatio
 export async function understand(classifier: Classifier, text: string, conversationLanguage?: Language): Promise<Understanding> {
   const emails = emailsIn(text);
   let language = chooseLanguage(classifier, text, conversationLanguage);
-  let whole: Scored = await classifier.classify(text, language);
+  let whole: Classification = await classifier.classify(text, language);
   if (whole.score < MESSAGE_CONFIDENCE && !isLongEnoughToGuess(text)) {
     // Words no corpus knows as written ("grasias", "mrci") leave the language guess weak: the
     // language whose classifier is sure wins, and answers, unless the conversation already has one.
@@ -81,11 +100,16 @@ export async function understand(classifier: Classifier, text: string, conversat
     // One word is too little evidence for an ask of its own ("now", "no"), and two words need a
     // surer classifier ("resend it" is an ask, "still nothing" is not); all count in the whole message.
     for (const clause of clauses) {
-      const count = words(clause).length;
+      const count = clauseLength(clause);
       if (count >= 2) clausal.push({ ...(await classifier.classify(clause, language)), short: count === 2 });
     }
   }
-  const clear = distinct(clausal.filter((c) => c.score >= (c.short ? SHORT_CLAUSE_CONFIDENCE : CLAUSE_CONFIDENCE)));
+  // A clause is an ask of its own when it is clear alone, or fairly clear and the whole message
+  // also reads that way: that ask is one of the whole message's two likeliest.
+  const supported = (intent: Intent) => whole.ranked.slice(0, 2).some((scored) => scored.intent === intent && scored.score >= WHOLE_SUPPORT);
+  const clear = distinct(
+    clausal.filter((c) => c.score >= (c.short ? SHORT_CLAUSE_CONFIDENCE : CLAUSE_CONFIDENCE) || (c.score >= SUPPORTED_CLAUSE_CONFIDENCE && supported(c.intent))),
+  );
   // An attempt to get round the rules is answered as that alone, whatever else the message asks.
   if (clear.some((c) => c.intent === "injection") || (whole.intent === "injection" && whole.score >= MESSAGE_CONFIDENCE)) {
     return { language, asks: ["injection"], unsure: false, emails };
@@ -95,8 +119,9 @@ export async function understand(classifier: Classifier, text: string, conversat
   if (whole.score >= MESSAGE_CONFIDENCE && !FILLER.has(whole.intent)) return { language, asks: [whole.intent], unsure: false, emails };
   // Unsure of the whole, but one of its clauses reads the same: two readings agreeing is evidence enough.
   if (!FILLER.has(whole.intent) && clausal.some((c) => c.intent === whole.intent)) return { language, asks: [whole.intent], unsure: false, emails };
-  // "Thanks. Can I get into the community now?": a politeness around the ask does not hide it.
-  const plausible = distinct(clausal.filter((c) => c.score >= MESSAGE_CONFIDENCE && !WHOLE_MESSAGE_ONLY.has(c.intent))).map((c) => c.intent);
+  // "Thanks. Can I get into the community now?": a politeness around the ask does not hide it,
+  // but a clause overrules a whole message read as "yes" or "thanks" only when it is surer than that reading.
+  const plausible = distinct(clausal.filter((c) => c.score >= Math.max(MESSAGE_CONFIDENCE, whole.score) && !WHOLE_MESSAGE_ONLY.has(c.intent))).map((c) => c.intent);
   if (plausible.length > 0) return { language, asks: plausible, unsure: false, emails };
   if (whole.score >= MESSAGE_CONFIDENCE) return { language, asks: [whole.intent], unsure: false, emails };
   return { language, asks: ["unknown"], unsure: true, emails };

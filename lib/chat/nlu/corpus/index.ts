@@ -1,14 +1,19 @@
 import type { Language } from "../../language";
 import { INTENTS, type Utterances } from "../labels";
 import { de } from "./de";
+import { deFamilies } from "./de-families";
 import { deVaried } from "./de-varied";
 import { en } from "./en";
+import { enFamilies } from "./en-families";
 import { enVaried } from "./en-varied";
 import { es } from "./es";
+import { esFamilies } from "./es-families";
 import { esVaried } from "./es-varied";
 import { fr } from "./fr";
+import { frFamilies } from "./fr-families";
 import { frVaried } from "./fr-varied";
 import { pt } from "./pt";
+import { ptFamilies } from "./pt-families";
 import { ptVaried } from "./pt-varied";
 
 const merge = (...parts: Utterances[]): Utterances =>
@@ -16,9 +21,9 @@ const merge = (...parts: Utterances[]): Utterances =>
 
 /** The classifier's training sentences, by language and intent. */
 export const TRAINING: Record<Language, Utterances> = {
-  en: merge(en, enVaried),
-  es: merge(es, esVaried),
-  fr: merge(fr, frVaried),
-  de: merge(de, deVaried),
-  pt: merge(pt, ptVaried),
+  en: merge(en, enVaried, enFamilies),
+  es: merge(es, esVaried, esFamilies),
+  fr: merge(fr, frVaried, frFamilies),
+  de: merge(de, deVaried, deFamilies),
+  pt: merge(pt, ptVaried, ptFamilies),
 };
