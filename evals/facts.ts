@@ -40,6 +40,8 @@ export const FACT = {
   cannotRefund: fact("the bot cannot issue refunds itself", anyOf(denied("botRefunds"), said("teamDecidesRefund", OFFERED))),
   cannotCancel: fact("the bot cannot change the membership itself", denied("botCancels")),
   greeting: fact("a greeting", said("greeting", ANY_MOOD)),
+  /** Hello answered in kind, or thanks with "you're welcome": the classifier's one greeting intent covers both. */
+  courtesy: fact("a greeting, or thanks acknowledged", anyOf(said("greeting", ANY_MOOD), said("thanksReturned", ANY_MOOD))),
   refusal: fact(
     "it only helps with the signed-in account",
     anyOf(said("onlyOwnAccount", OFFERED), denied("shareOthers"), denied("grantAccess"), denied("changeRules"), denied("canHelp")),

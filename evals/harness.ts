@@ -20,6 +20,8 @@ import { detectLanguage, type Language } from "../lib/chat/language";
 import { allowanceFromEndState, checkProcedure, type Allowance, type StateChangingTool } from "./procedure";
 import type { Judge } from "./judge";
 import { ticketReference } from "../lib/record/entitlement-view";
+import { findCustomerId } from "../lib/record/read";
+import { openOrReuseTicket } from "../lib/support/tickets";
 import type { Claim, EndState, Fact, PlanKey, Scenario, ScoreContext, Settle, Step } from "./scenario";
 import { compareEndState, scoreReply } from "./score";
 import type { Exchange, UserSimulator } from "./user-simulator";
@@ -162,7 +164,7 @@ function buildPurchases(scenario: Scenario, startedAt: number): Map<string, Purc
   return purchases;
 }
 
-function eventFor(ctx: TrialContext, step: Exclude<Step, { kind: "fault" | "settle" | "redeliver" | "invite_accepted" }>): { provider: "stripe" | "kit"; body: object } {
+function eventFor(ctx: TrialContext, step: Exclude<Step, { kind: "fault" | "settle" | "redeliver" | "invite_accepted" | "ticket" }>): { provider: "stripe" | "kit"; body: object } {
   const at = (offset: number | undefined) => (offset === undefined ? undefined : ctx.startedAt + offset);
   if (step.kind === "kit_unsubscribed") {
     const subscriber = ctx.stack.kit.findSubscriber(step.email);
@@ -240,6 +242,17 @@ async function runSteps(ctx: TrialContext, steps: Step[], indexBase: number) {
       const p = ctx.purchases.get(step.purchase);
       if (!p) throw new HistoryError(`step names purchase ${step.purchase}, which the scenario does not declare`);
       ctx.stack.circle.acceptInvitation(p.email);
+      continue;
+    }
+    if (step.kind === "ticket") {
+      // The ticket belongs to the record as the events so far left it.
+      if (!settled) await runWorker(ctx, "all");
+      settled = true;
+      const p = ctx.purchases.get(step.purchase);
+      if (!p) throw new HistoryError(`step names purchase ${step.purchase}, which the scenario does not declare`);
+      const customerId = await findCustomerId(ctx.stack.db, p.email);
+      if (!customerId) throw new HistoryError(`history step ${indexBase + offset} opens a ticket for ${p.email}, who has no record`);
+      await openOrReuseTicket(ctx.stack.db, { customerId, identity: p.email, category: step.category, summary: step.summary, source: "chat" });
       continue;
     }
     const event = step.kind === "redeliver" ? ctx.sent.get(step.step) : eventFor(ctx, step);

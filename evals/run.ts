@@ -7,13 +7,16 @@ import { z } from "zod";
 import type { TrialResult } from "./harness";
 import { buildReport, renderMarkdown } from "./report";
 import { scenarios } from "./scenarios";
+import { voiceScenarios } from "./scenarios/voices";
 import { createJudge } from "./judge";
 import { evalEnv, hostOf, resolveChatModel, resolveUserModel, type EvalEnv, type ModelInfo } from "./settings";
 
 // npm run eval [-- --model offline|openai --trials 8 --filter refund --workers 2 --out evals --gate]
 // Runs every scenario `trials` times, each trial on a fresh database, spread over one child
 // process per core, and writes report.md and report.json. With --gate it exits non-zero unless
-// every trial passed (the test command runs it that way with the offline model).
+// every trial passed (the test command runs it that way with the offline model), except the
+// customers' own sentences (./scenarios/voices.ts): those measure understanding, and the gate
+// holds their share at VOICES_FLOOR, the level the offline model has reached, so it cannot fall.
 // --model openai runs the product's hosted-model path against the OpenAI-compatible server
 // that OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL name (default: what the product would
 // pick); EVAL_USER_MODEL adds the simulated customer (./user-simulator).
@@ -72,6 +75,13 @@ console.log(
   `eval: ${selected.length} scenarios x ${options.trials} trials on ${evalEnv.TEST_DB}, model ${chatModel.label}${userModel ? `, customer simulated by ${userModel.info.label}` : ""}${judge ? `, judged also by ${judge.label}` : ""}, ${options.workers} workers`,
 );
 
+/**
+ * The share of the voices scenarios' trials the gate requires: the offline model passes 321 of
+ * the 342 (93.9%); each miss is a sentence its classifier reads wrong (npm run bench:nlu).
+ */
+const VOICES_FLOOR = 0.93;
+const voiceIds = new Set(voiceScenarios.map((scenario) => scenario.id));
+
 const results: TrialResult[] = [];
 let next = 0;
 
@@ -119,7 +129,12 @@ console.log(
     .map(([k, value]) => `${k} ${(value * 100).toFixed(1)}%`)
     .join(", ")}; report in ${path.relative(process.cwd(), path.join(options.out, "report.md"))}`,
 );
-if (options.gate && overall.passedTrials !== overall.trials) {
-  console.error(`eval gate: ${overall.trials - overall.passedTrials} trials failed; the gate needs 100%`);
-  process.exit(1);
+if (options.gate) {
+  const [voices, others] = [results.filter((result) => voiceIds.has(result.scenario)), results.filter((result) => !voiceIds.has(result.scenario))];
+  const failedOthers = others.filter((result) => !result.passed).length;
+  const voicesShare = voices.length ? voices.filter((result) => result.passed).length / voices.length : 1;
+  if (voices.length) console.log(`eval gate: customers' own sentences ${(voicesShare * 100).toFixed(1)}% of ${voices.length} trials (floor ${VOICES_FLOOR * 100}%)`);
+  if (failedOthers > 0) console.error(`eval gate: ${failedOthers} trials outside the customers' own sentences failed; the gate needs 100% of them`);
+  if (voicesShare < VOICES_FLOOR) console.error(`eval gate: the customers' own sentences passed ${(voicesShare * 100).toFixed(1)}%, under the floor of ${VOICES_FLOOR * 100}%`);
+  if (failedOthers > 0 || voicesShare < VOICES_FLOOR) process.exit(1);
 }

@@ -1,3 +1,5 @@
+import type { TicketCategory } from "../lib/support/tickets";
+
 // What a scenario is: a customer's history as provider events (sent through the real webhook
 // handlers and worker), optional provider faults, a conversation of one to three turns with
 // state changes that may land between them, and what must be true afterwards.
@@ -32,6 +34,7 @@ export type Step =
   | { kind: "kit_unsubscribed"; email: string }
   | { kind: "fault"; provider: "circle" | "kit"; state: "down" | "up" }
   | { kind: "invite_accepted"; purchase: string }
+  | { kind: "ticket"; purchase: string; category: TicketCategory; summary: string }
   | { kind: "settle"; until: Settle }
   | { kind: "redeliver"; step: number };
 
@@ -126,6 +129,11 @@ export const down = (provider: "circle" | "kit"): Step => ({ kind: "fault", prov
 /** The purchase's buyer accepts the Circle invitation they were sent (in Circle, no webhook). */
 export const inviteAccepted = (purchase = "main"): Step => ({ kind: "invite_accepted", purchase });
 export const up = (provider: "circle" | "kit"): Step => ({ kind: "fault", provider, state: "up" });
+/**
+ * The purchase's buyer asked the support chat for a person in an earlier conversation: the ticket
+ * it opened (on their latest journey, as the chat's own tool would), before this conversation starts.
+ */
+export const earlierTicket = (category: TicketCategory, summary: string, purchase = "main"): Step => ({ kind: "ticket", purchase, category, summary });
 export const settle = (until: Settle = "all"): Step => ({ kind: "settle", until });
 /** Delivers an earlier history step's event again (same event id), as Stripe's retries do. */
 export const redeliver = (step: number): Step => ({ kind: "redeliver", step });

@@ -17,6 +17,7 @@ echo "== build + bundle scan"; npx tsx scripts/scan-bundle.ts
 # lists them with a reason; an unreachable audit endpoint is reported, not failed (scripts/audit.ts).
 echo "== dependency audit"; npx tsx scripts/audit.ts
 echo "== tests on PGlite"; TEST_DB=pglite npx vitest run
-# The offline model must pass every scenario; a configured hosted model is for `npm run eval`, not the gate.
-echo "== evals (offline model, gate: 100%)"; env -u OPENAI_API_KEY -u EVAL_USER_MODEL -u EVAL_JUDGE_BASE_URL TEST_DB=pglite npx tsx evals/run.ts --model offline --trials 2 --gate --out test-results/evals
+# The offline model must pass every scenario, except that the customers' own sentences (the voices
+# scenarios) are held at a floor (evals/run.ts); a configured hosted model is for `npm run eval`, not the gate.
+echo "== evals (offline model, gate: 100%, voices scenarios at their floor)"; env -u OPENAI_API_KEY -u EVAL_USER_MODEL -u EVAL_JUDGE_BASE_URL TEST_DB=pglite npx tsx evals/run.ts --model offline --trials 2 --gate --out test-results/evals
 echo "== tests on PostgreSQL"; TEST_DB=postgres npx vitest run

@@ -2,9 +2,10 @@ import type { Scenario } from "../scenario";
 import { fieldScenarios } from "./field";
 import { languageScenarios } from "./languages";
 import { matrixScenarios } from "./matrix";
+import { voiceScenarios } from "./voices";
 
 /** Every scenario the suite runs; ids are unique. */
-export const scenarios: Scenario[] = [...matrixScenarios, ...fieldScenarios, ...languageScenarios];
+export const scenarios: Scenario[] = [...matrixScenarios, ...fieldScenarios, ...languageScenarios, ...voiceScenarios];
 
 const seen = new Set<string>();
 for (const scenario of scenarios) {

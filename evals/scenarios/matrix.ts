@@ -24,12 +24,14 @@ import {
 // bot supports. Each setup is a real provider history; what each intent must do in each
 // setup is the policy below, written from the product's rules (not read from its code).
 
-const EMAIL = "sam@example.com";
+export const EMAIL = "sam@example.com";
+/** Who is signed in on the setup with no record: an address that bought nothing. */
+export const NEWCOMER = "newcomer@example.com";
 
 type Status = "active" | "trialing" | "past_due" | "canceled" | "expired" | "refunded" | "disputed" | "none";
 type Access = "pending" | "retrying" | "invited" | "active" | "failed" | "revoked" | "none";
 
-interface Setup {
+export interface Setup {
   key: string;
   label: string;
   status: Status;
@@ -50,10 +52,10 @@ interface Setup {
   billingFacts: Fact[];
 }
 
-const community = (state: string) => [{ plan: "community_monthly", state }];
+export const community = (state: string) => [{ plan: "community_monthly", state }];
 const main = (spec: Partial<PurchaseSpec> = {}): Record<string, PurchaseSpec> => ({ main: { email: EMAIL, ...spec } });
 
-const SETUPS: Setup[] = [
+export const SETUPS: Setup[] = [
   {
     key: "active-pending",
     label: "paid a minute ago, invite queued",
@@ -251,8 +253,8 @@ interface IntentCase {
   expect(setup: Setup): { must: Fact[]; mustNot: Claim[]; ticket?: Omit<TicketState, "journey" | "source" | "notes">; jobs?: Record<string, number>; grantsAfter?: EndState["access"] };
 }
 
-const noAccessClaim = (setup: Setup): Claim[] => (setup.access === "active" ? [] : [CLAIM.hasAccess]);
-const stateSpecificClaims = (setup: Setup): Claim[] => [
+export const noAccessClaim = (setup: Setup): Claim[] => (setup.access === "active" ? [] : [CLAIM.hasAccess]);
+export const stateSpecificClaims = (setup: Setup): Claim[] => [
   ...noAccessClaim(setup),
   ...(setup.access === "revoked" ? [CLAIM.keepsAccess] : []),
   // A trial that needed no payment has no payment to report.
@@ -263,7 +265,7 @@ const stateSpecificClaims = (setup: Setup): Claim[] => [
 const resendEligible = (setup: Setup) => (setup.status === "active" || setup.status === "trialing") && ["invited", "failed"].includes(setup.access);
 const resendInFlight = (setup: Setup) => (setup.status === "active" || setup.status === "trialing") && ["pending", "retrying"].includes(setup.access);
 
-const INTENTS: IntentCase[] = [
+export const INTENTS: IntentCase[] = [
   {
     key: "access",
     say: "I paid but I can't get into the community. What's going on?",
@@ -337,7 +339,7 @@ export const matrixScenarios: Scenario[] = SETUPS.flatMap((setup) =>
       category: intent.key,
       description: `${setup.label}; asks: ${intent.say}`,
       purchases: setup.purchases,
-      identity: setup.status === "none" ? "newcomer@example.com" : undefined,
+      identity: setup.status === "none" ? NEWCOMER : undefined,
       history: setup.history,
       turns: [{ say: intent.say, must: outcome.must, mustNot: outcome.mustNot }],
       expect: {
