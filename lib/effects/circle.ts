@@ -1,7 +1,7 @@
 import type { Database } from "../db";
 import type { CircleClient } from "../integrations/circle";
 import type { JobHandlers } from "../jobs/worker";
-import { readGrantForJob, recordGrantDone, recordGrantFailed, recordRevokeDone } from "../record/store";
+import { pinGrantAddress, readGrantForJob, recordGrantDone, recordGrantFailed, recordRevokeDone } from "../record/store";
 import { enqueue } from "../jobs/queue";
 import { escalateForCustomer } from "../support/tickets";
 import { invitationCheckJob } from "../reconcile/follow-up";
@@ -10,13 +10,31 @@ import type { ProviderCall } from "./provider-call";
 // Circle access: grant a member an access group (creating them, which sends Circle's
 // invitation), or take it away.
 
-export function createCircleHandlers(db: Database, circle: CircleClient, call: ProviderCall): Pick<JobHandlers, "circle.grant" | "circle.revoke"> {
+export function createCircleHandlers(
+  db: Database,
+  circle: CircleClient,
+  call: ProviderCall,
+  accessGroupIds: ReadonlySet<number>,
+): Pick<JobHandlers, "circle.grant" | "circle.revoke"> {
+  /** The address a customer's earlier grant (of any access group) reached Circle under. */
+  const addressInCircle = async (customerId: string) => {
+    for (const accessGroupId of accessGroupIds) {
+      const earlier = await readGrantForJob(db, customerId, accessGroupId);
+      if (earlier?.memberEmail) return earlier.memberEmail;
+    }
+    return null;
+  };
   return {
     "circle.grant": {
       async run({ customerId, accessGroupId, version }) {
         const grant = await readGrantForJob(db, customerId, accessGroupId);
         if (!grant || grant.version !== version) return;
-        const email = grant.email;
+        // Circle knows the customer under the address they were first invited with, which an
+        // email change at Stripe does not move: a grant goes to that member, never to a new
+        // one (a second member is a second invitation, and a second account).
+        const chosen = grant.memberEmail ?? (grant.knownInCircle ? await addressInCircle(customerId) : null) ?? grant.email;
+        const email = await pinGrantAddress(db, { grantId: grant.id, version, email: chosen });
+        if (email === null) return;
         // Someone we never saw in Circle is most likely new: create first (an address Circle
         // already knows comes back as that member), and search only for known members.
         const existing = grant.knownInCircle ? await call(() => circle.findMemberByEmail(email)) : null;

@@ -1,7 +1,7 @@
 import type { Database } from "../db";
 import type { KitClient } from "../integrations/kit";
-import { jobRow } from "../jobs/kinds";
-import { firstRunningJobKey } from "../jobs/queue";
+import { JOB_KINDS, jobRow } from "../jobs/kinds";
+import { dueJobs, firstRunningJobKey } from "../jobs/queue";
 import type { JobHandlers } from "../jobs/worker";
 import { customerEmail, linkExternalId, readTagForJob, recordTagFailed, settleTag } from "../record/store";
 import type { ProviderCall } from "./provider-call";
@@ -11,6 +11,22 @@ import type { ProviderCall } from "./provider-call";
 /** How long a tag job waits for a sibling creating the subscriber (an upsert takes milliseconds). */
 const SIBLING_WAIT_MS = 2_000;
 const SIBLING_POLL_MS = 25;
+
+/** How far ahead a pending address move counts (its retries wait for backoff: at most ten minutes each). */
+const MOVE_HORIZON_MS = 24 * 60 * 60_000;
+
+/**
+ * After an email change at Stripe, Kit knows the subscriber under the old address until
+ * kit.update_email moves them; until then the new address names no one in Kit (a tag would
+ * 404, an untag would miss the tag still on the subscriber). A tag job that finds that move
+ * pending makes it first (the same request the move's own job makes, so doing it twice is harmless).
+ */
+async function movePendingAddress(db: Database, kit: KitClient, call: ProviderCall, customerId: string, email: string): Promise<void> {
+  for (const pending of await dueJobs(db, "kit.update_email", { customerId }, MOVE_HORIZON_MS)) {
+    const move = JOB_KINDS["kit.update_email"].payload.parse(pending.payload);
+    if (move.email === email) await call(() => kit.updateSubscriberEmail(move.subscriberId, email));
+  }
+}
 
 /**
  * Waits while a sibling tag job of the customer that runs at the same time, and goes first,
@@ -42,6 +58,7 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
           await settleTag(db, tag.id, version, "failed", `not tagged: subscriber is ${tag.emailStatus} in Kit`);
           return;
         }
+        if (tag.knownInKit) await movePendingAddress(db, kit, call, customerId, tag.email);
         // Kit tags only subscribers that exist, and creating one is a request of its own: when
         // several of a customer's tag jobs run at once, the first creates the subscriber and the
         // others wait for it (in this attempt), so a purchase with two tags takes three requests.
@@ -59,6 +76,7 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
       async run({ customerId, tagId, version }) {
         const tag = await readTagForJob(db, customerId, tagId);
         if (!tag || tag.version !== version) return;
+        if (tag.knownInKit) await movePendingAddress(db, kit, call, customerId, tag.email);
         await call(() => kit.untagByEmail(tagId, tag.email));
         await settleTag(db, tag.id, version, "removed", null);
       },

@@ -372,6 +372,21 @@ export async function readGrantForJob(db: Database, customerId: string, accessGr
 }
 
 /** A grant went through: invited or active in Circle, as the member it was granted to, linked to the customer. */
+/**
+ * The address a grant goes to Circle under, fixed before its first request: a retry after a
+ * dropped answer (or a worker killed mid-grant) reaches the member the first attempt may have
+ * created, whatever the customer's email is by then. Returns the pinned address (an earlier
+ * attempt's, or `email`); null when the grant moved on to another version.
+ */
+export async function pinGrantAddress(db: Database, grant: { grantId: string; version: number; email: string }): Promise<string | null> {
+  const [row] = await db.sql<{ memberEmail: string }>(
+    `UPDATE "AccessGrant" SET "memberEmail" = COALESCE("memberEmail", $3) WHERE id = $1 AND version = $2 RETURNING "memberEmail"`,
+    [grant.grantId, grant.version, grant.email],
+    { prepare: "pin_grant_address" },
+  );
+  return row?.memberEmail ?? null;
+}
+
 export async function recordGrantDone(
   db: Database,
   done: { grantId: string; version: number; state: "invited" | "active"; circleMemberId: number; memberEmail: string; customerId: string },

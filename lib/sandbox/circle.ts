@@ -162,6 +162,15 @@ export class FakeCircle extends FakeApiServer<CircleFault> {
     return this.members.size;
   }
 
+  /** Every member with the access groups they are in (the chaos harness compares it with its oracle). */
+  memberships(): Array<{ id: number; email: string; accessGroupIds: number[] }> {
+    return [...this.members.values()].map((member) => ({
+      id: member.id,
+      email: member.email,
+      accessGroupIds: [...this.groups.values()].filter((group) => group.memberships.has(member.id)).map((group) => group.id).sort((a, b) => a - b),
+    }));
+  }
+
   private insertMember(email: string, name: string | null): Member {
     const member: Member = { id: this.nextId.member++, email, name, createdAt: new Date().toISOString(), acceptedAt: null };
     this.members.set(member.id, member);

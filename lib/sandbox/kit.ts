@@ -69,6 +69,8 @@ export class FakeKit extends FakeApiServer<KitFault> {
   private tags = new Map<number, Tag>();
   /** tag id -> subscriber id -> tagged_at */
   private taggings = new Map<number, Map<number, string>>();
+  /** "tagId:subscriberId" -> how many times the tag went on through the API (each one fires Kit's automations). */
+  private tagAdds = new Map<string, number>();
   private nextId = { subscriber: 1001, tag: 1 };
 
   /** The URL is the bare origin: client paths carry `/v4`. */
@@ -84,6 +86,7 @@ export class FakeKit extends FakeApiServer<KitFault> {
     this.subscribers.clear();
     this.tags.clear();
     this.taggings.clear();
+    this.tagAdds.clear();
     this.nextId = { subscriber: 1001, tag: 1 };
   }
 
@@ -134,6 +137,19 @@ export class FakeKit extends FakeApiServer<KitFault> {
 
   subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  /** Every subscriber with their tags and how many times each tag was added (the chaos harness counts doubled automations). */
+  subscriberTags(): Array<{ id: number; email: string; tagIds: number[]; tagAdds: Map<number, number> }> {
+    return [...this.subscribers.values()].map((subscriber) => ({
+      id: subscriber.id,
+      email: subscriber.email,
+      tagIds: [...this.taggings].filter(([, tagged]) => tagged.has(subscriber.id)).map(([tagId]) => tagId).sort((a, b) => a - b),
+      tagAdds: new Map([...this.taggings.keys()].flatMap((tagId) => {
+        const adds = this.tagAdds.get(`${tagId}:${subscriber.id}`);
+        return adds ? [[tagId, adds] as const] : [];
+      })),
+    }));
   }
 
   private insertSubscriber(email: string, firstName: string | null): Subscriber {
@@ -268,6 +284,8 @@ export class FakeKit extends FakeApiServer<KitFault> {
     const alreadyTaggedAt = tagged.get(subscriber.id);
     const taggedAt = alreadyTaggedAt ?? new Date().toISOString();
     tagged.set(subscriber.id, taggedAt);
+    const addsKey = `${tagId}:${subscriber.id}`;
+    if (!alreadyTaggedAt) this.tagAdds.set(addsKey, (this.tagAdds.get(addsKey) ?? 0) + 1);
     return { status: alreadyTaggedAt ? 200 : 201, body: subscriberJson(subscriber, { tagged_at: taggedAt }) };
   }
 

@@ -22,6 +22,14 @@ export type FaultAction =
   | { timeoutMs: number; applyThenHang?: boolean }
   | { delayMs: number };
 
+export interface RandomFaults<Fault> {
+  /** Share of requests answered with a fault, 0..1. */
+  rate: number;
+  /** The faults to pick from (their `times` is ignored). */
+  faults: Fault[];
+  random: () => number;
+}
+
 export interface FakeRequestLogEntry {
   method: string;
   /** Path without query (queries carry emails). */
@@ -52,6 +60,13 @@ export function field(body: unknown, key: string): unknown {
   return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
 }
 
+function faultMatches(fault: FaultMatch, method: string, path: string): boolean {
+  return (
+    (fault.method === undefined || fault.method.toUpperCase() === method) &&
+    (fault.path === undefined || (typeof fault.path === "string" ? fault.path === path : fault.path.test(path)))
+  );
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -65,6 +80,7 @@ export abstract class FakeApiServer<Fault extends FaultMatch & FaultAction> {
   private server: Server | null = null;
   private baseUrl: string | null = null;
   private faults: Array<Fault & { remaining: number }> = [];
+  private randomFaults: RandomFaults<Fault> | null = null;
   private log: FakeRequestLogEntry[] = [];
   private hangs = new Set<NodeJS.Timeout>();
 
@@ -102,13 +118,23 @@ export abstract class FakeApiServer<Fault extends FaultMatch & FaultAction> {
   reset(): void {
     this.clearState();
     this.faults = [];
+    this.randomFaults = null;
     this.log = [];
     this.latencyMs = 0;
   }
 
-  /** Drops every injected fault that has not fired yet: the provider is back. */
+  /** Drops every injected fault that has not fired yet, random ones included: the provider is back. */
   recover(): void {
     this.faults = [];
+    this.randomFaults = null;
+  }
+
+  /**
+   * Answers a share of the requests no queued fault matched with one of `faults` picked at
+   * random (the chaos harness); `random` is seeded by the caller so a run can be replayed.
+   */
+  injectRandomFaults(randomFaults: RandomFaults<Fault>): void {
+    this.randomFaults = randomFaults;
   }
 
   fail(fault: Fault): void {
@@ -120,16 +146,19 @@ export abstract class FakeApiServer<Fault extends FaultMatch & FaultAction> {
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
-    const index = this.faults.findIndex(
-      (fault) =>
-        (fault.method === undefined || fault.method.toUpperCase() === method) &&
-        (fault.path === undefined || (typeof fault.path === "string" ? fault.path === path : fault.path.test(path))),
-    );
+    const index = this.faults.findIndex((fault) => faultMatches(fault, method, path));
     const fault = this.faults[index];
-    if (!fault) return undefined;
+    if (!fault) return this.randomFault(method, path);
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faults.splice(index, 1);
     return fault;
+  }
+
+  private randomFault(method: string, path: string): Fault | undefined {
+    const chaos = this.randomFaults;
+    if (!chaos || chaos.random() >= chaos.rate) return undefined;
+    const matching = chaos.faults.filter((fault) => faultMatches(fault, method, path));
+    return matching[Math.floor(chaos.random() * matching.length)];
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
