@@ -184,6 +184,8 @@ export async function streamReply(turn: {
   tools: ToolSet;
   conversationId: string;
   storeReply: (reply: UIMessage) => Promise<void>;
+  /** The customer's request: when they go away, the model call stops (a hosted model bills every token). */
+  abortSignal?: AbortSignal;
 }): Promise<Response> {
   const { model, messages, tools, conversationId } = turn;
   const observed = observeTurn();
@@ -194,6 +196,7 @@ export async function streamReply(turn: {
     messages: await convertToModelMessages(forModel(messages), { tools, ignoreIncompleteToolCalls: true }),
     tools,
     stopWhen: stepCountIs(MAX_STEPS),
+    abortSignal: turn.abortSignal,
     prepareStep: ({ steps, messages: stepMessages }) => {
       if (steps.length === 0) return undefined;
       const calls: StepToolCall[] = steps.flatMap((step) => step.content.flatMap((part) => (part.type === "tool-call" ? [part] : [])));
@@ -298,7 +301,7 @@ async function chatTurn(request: Request, deps: ChatDeps): Promise<Response> {
     return heldReply({ messages, held, storeReply });
   }
   const tools = createTools({ identity, db: deps.db, catalog: deps.catalog, conversationId });
-  return streamReply({ model: deps.model, messages, tools, conversationId, storeReply });
+  return streamReply({ model: deps.model, messages, tools, conversationId, storeReply, abortSignal: request.signal });
 }
 
 /** What GET /api/chat answers: the conversation, and whether a person holds it (who, and the ticket's reference). */

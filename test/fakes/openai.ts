@@ -33,6 +33,8 @@ export interface ScriptedOpenAI {
   script(turns: ScriptedTurn[]): void;
   /** Every request body received, in order (including rejected ones). */
   requests(): RecordedRequest[];
+  /** Timed streams whose client went away before the last token. */
+  abandoned(): number;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function createScriptedOpenAI(options: { apiKey?: string; respond?:
   const queue: ScriptedTurn[] = [];
   const received: RecordedRequest[] = [];
   let counter = 0;
+  let abandoned = 0;
 
   const sendError = (res: ServerResponse, status: number, message: string, type: string, code: string | null) => {
     res.writeHead(status, { "content-type": "application/json" });
@@ -146,7 +149,10 @@ export async function createScriptedOpenAI(options: { apiKey?: string; respond?:
     const startedAt = performance.now();
     await sleep(options.timing.firstTokenMs);
     for (const [index, event] of tokenEvents.entries()) {
-      if (res.destroyed) return;
+      if (res.destroyed) {
+        abandoned += 1;
+        return;
+      }
       res.write(event);
       const due = options.timing.firstTokenMs + (index + 1) * interval - (performance.now() - startedAt);
       if (index < tokenEvents.length - 1 && due > 0) await sleep(due);
@@ -170,6 +176,7 @@ export async function createScriptedOpenAI(options: { apiKey?: string; respond?:
       queue.push(...turns);
     },
     requests: () => received.map((entry) => structuredClone(entry)),
+    abandoned: () => abandoned,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

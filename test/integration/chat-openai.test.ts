@@ -275,6 +275,40 @@ describe("chat through the OpenAI provider (scripted server)", () => {
   });
 });
 
+describe("a customer who goes away mid-answer", () => {
+  it("stops the model's stream instead of paying for the rest of the answer", async () => {
+    const slow = await createScriptedOpenAI({ apiKey: "test-key", timing: { firstTokenMs: 20, tokensPerSecond: 20 }, respond: () => ({ text: "word ".repeat(200) }) });
+    try {
+      const chat = createChatHandlers({
+        db: stack.db,
+        catalog: stack.catalog,
+        identitySecret: SECRET,
+        rateLimiter: createChatRateLimiter({ kind: "memory", keySecret: SECRET }),
+        model: chooseChatModel({ OPENAI_API_KEY: "test-key", OPENAI_BASE_URL: slow.url, OPENAI_MODEL: "scripted" }),
+      });
+      const leaving = new AbortController();
+      const response = await chat.post(
+        new Request("http://test/api/chat", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${await signIdentityToken("gone@example.com", SECRET)}` },
+          body: JSON.stringify({ id: crypto.randomUUID(), messages: [message("did my payment go through?")] }),
+          signal: leaving.signal,
+        }),
+      );
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (let read = ""; !read.includes(`"type":"text-delta"`); ) read += (await reader.read()).value ?? "";
+      leaving.abort();
+      await reader.cancel().catch(() => undefined);
+      // 200 words at 20 a second would stream for 10 s; the model's connection closes at once.
+      const deadline = Date.now() + 3_000;
+      while (slow.abandoned() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(slow.abandoned()).toBe(1);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
 describe("the system prompt", () => {
   const cases = [
     { language: "en", name: "English" },
