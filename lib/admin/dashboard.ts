@@ -56,12 +56,14 @@ export interface DashboardData {
 
 const epochMs = (expression: string) => `round(EXTRACT(EPOCH FROM ${expression}) * 1000)::float8`;
 
-// $1 now, $2 the bucket edges (0 first), $3 the Circle grant's job kind.
+// $1 now, $2 the bucket edges (0 first), $3 the Circle grant's job kind. The status is compared
+// as text so each purchase's lookup goes by the customer's index alone (see the same query in
+// lib/observability/database-metrics.ts: 15 s against 283 ms on a fast-growing outbox).
 const PAYMENT_TO_ACCESS_SQL = `
 WITH purchases AS (
   SELECT e."receivedAt",
          (SELECT min(j."finishedAt") FROM "Job" j
-           WHERE j."customerId" = e."customerId" AND j.kind = $3 AND j.status = 'succeeded'
+           WHERE j."customerId" = e."customerId" AND j.kind = $3 AND j.status::text = 'succeeded'
              AND j."createdAt" >= e."receivedAt" AND j."createdAt" < e."receivedAt" + interval '1 day') AS "accessAt"
     FROM "WebhookEvent" e
    WHERE e.provider = 'stripe' AND e.type = 'checkout.session.completed' AND e."customerId" IS NOT NULL
