@@ -40,6 +40,7 @@ import { createFakeCircle } from "../../lib/sandbox/circle";
 import { createFakeKit } from "../../lib/sandbox/kit";
 import { handlersForFakes } from "../../lib/sandbox/handlers";
 import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase, stripeLedgerEntry, subscriptionEvent, type Purchase } from "../../lib/sandbox/stripe-events";
+import { seededRandom } from "../chaos/model";
 import { ErrorTally, latencySummary, type Latency } from "./load";
 import { startCpuMeter, waitForQuiet, type CpuUse } from "./processes";
 
@@ -76,20 +77,6 @@ const IDENTITY_SECRET = crypto.randomBytes(32).toString("hex");
 
 // ---- cleanup: fakes, the database; on success, failure or Ctrl-C -----------------------
 
-
-
-
-/** A small seeded PRNG (mulberry32): the same customers are picked on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 
 
@@ -352,7 +339,7 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
  * BENCH_PACED_TURNS turns (the history grows as in a real chat) before starting another.
  */
 function paced(chat: ChatHandlers, customers: Customer[], conversations: number): Promise<TurnResult> {
-  const pick = random(settings.BENCH_SEED);
+  const pick = seededRandom(settings.BENCH_SEED);
   const thinkTime = () => settings.BENCH_THINK_MS * (0.5 + pick());
   return measureTurns(customers, conversations, settings.BENCH_PACED_MEASURE_S, async (customer, slot, window) => {
     // Conversations start spread over one think time, not all at once.
@@ -371,7 +358,7 @@ function paced(chat: ChatHandlers, customers: Customer[], conversations: number)
 // ---- 2. the getEntitlement tool ---------------------------------------------------------
 
 async function toolCalls(db: Database, catalog: PlanCatalog, customers: Customer[]): Promise<{ latency: Latency; calls: number; cpu: CpuUse }> {
-  const pick = random(settings.BENCH_SEED);
+  const pick = seededRandom(settings.BENCH_SEED);
   const toolsFor = customers.map((customer) => createTools({ identity: customer.email, db, catalog }).getEntitlement);
   const samples: number[] = [];
   let meter: ReturnType<typeof startCpuMeter> | null = null;

@@ -52,9 +52,8 @@ import type { Database } from "../../lib/db";
 import { signIdentityToken } from "../../lib/identity";
 import { createWorker } from "../../lib/jobs/worker";
 import { normalizeEmail } from "../../lib/lifecycle/events";
-import { createFakeCircle } from "../../lib/sandbox/circle";
+import { startCatalogFakes } from "../../lib/sandbox/catalog-fakes";
 import { handlersForFakes } from "../../lib/sandbox/handlers";
-import { createFakeKit } from "../../lib/sandbox/kit";
 import { checkoutCompleted, invoiceEvent, newPurchase, stripeLedgerEntry, subscriptionEvent } from "../../lib/sandbox/stripe-events";
 import { recordEvents } from "../../lib/webhooks/ledger";
 import { createTools } from "../../tools";
@@ -114,18 +113,10 @@ const respond: Responder = (body) => {
 
 async function seed(db: Database): Promise<string[]> {
   const catalog = loadCatalog();
-  const circle = createFakeCircle();
-  const kit = createFakeKit();
-  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
-  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
-  circle.latencyMs = 0;
-  kit.latencyMs = 0;
-  for (const plan of catalog.plans) {
-    plan.circleAccessGroupIds.forEach((id) => circle.addAccessGroup(`${plan.name} (group ${id})`, id));
-    const tags = plan.kitTagIds;
-    [...tags.active, ...tags.onboarding, ...tags.pastDue, ...tags.canceled, ...tags.refunded].forEach((id) => kit.addTag(`tag ${id}`, id));
-  }
-  catalog.promotionalTagIds.forEach((id) => kit.addTag(`promo ${id}`, id));
+  const fakes = await startCatalogFakes(catalog);
+  cleanups.push(() => fakes.stop());
+  fakes.circle.latencyMs = 0;
+  fakes.kit.latencyMs = 0;
   const price = catalog.plans[0]!.stripePriceIds[0]!;
   const now = Math.floor(Date.now() / 1000);
   const emails: string[] = [];
@@ -136,7 +127,7 @@ async function seed(db: Database): Promise<string[]> {
     emails.push(normalizeEmail(purchase.email));
   }
   for (let i = 0; i < events.length; i += 200) await recordEvents(db, events.slice(i, i + 200).map(stripeLedgerEntry));
-  const worker = createWorker({ db, handlers: handlersForFakes({ db, catalog, circleUrl: circleServer.url, kitUrl: kitServer.url }), concurrency: 8, pollMs: 10, backoff: { baseMs: 20, capMs: 200 } });
+  const worker = createWorker({ db, handlers: handlersForFakes({ db, catalog, circleUrl: fakes.circleUrl, kitUrl: fakes.kitUrl }), concurrency: 8, pollMs: 10, backoff: { baseMs: 20, capMs: 200 } });
   const deadline = Date.now() + 120_000;
   for (;;) {
     if ((await worker.runOnce()) > 0) continue;

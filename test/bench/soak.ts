@@ -23,8 +23,9 @@ import { Pool } from "undici";
 import { z } from "zod";
 import { loadCatalog } from "../../lib/catalog-file";
 import { signIdentityToken } from "../../lib/identity";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN } from "../../lib/sandbox/circle";
-import { createFakeKit, FAKE_KIT_API_KEY } from "../../lib/sandbox/kit";
+import { startCatalogFakes } from "../../lib/sandbox/catalog-fakes";
+import { FAKE_CIRCLE_TOKEN } from "../../lib/sandbox/circle";
+import { FAKE_KIT_API_KEY } from "../../lib/sandbox/kit";
 import { newPurchase } from "../../lib/sandbox/stripe-events";
 import { parseSamples, valueOf } from "../helpers/prom-text";
 import { cleanUp, cleanups, createBenchDatabase, fmt, machineInfo, ms } from "./common";
@@ -96,14 +97,10 @@ async function main() {
   console.log(`soak: ${machine.nproc} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, node ${machine.node}, ${machine.postgres}`);
 
   const catalog = loadCatalog();
-  const circle = createFakeCircle();
-  const kit = createFakeKit();
-  const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
-  cleanups.push(() => Promise.all([circle.stop(), kit.stop()]).then(() => undefined));
-  circle.latencyMs = 0;
-  kit.latencyMs = 0;
-  for (const id of new Set(catalog.plans.flatMap((plan) => plan.circleAccessGroupIds))) circle.addAccessGroup(`group ${id}`, id);
-  for (const id of new Set([...catalog.plans.flatMap((plan) => Object.values(plan.kitTagIds).flat()), ...catalog.promotionalTagIds])) kit.addTag(`tag ${id}`, id);
+  const fakes = await startCatalogFakes(catalog);
+  cleanups.push(() => fakes.stop());
+  fakes.circle.latencyMs = 0;
+  fakes.kit.latencyMs = 0;
 
   const secret = `whsec_soak_${crypto.randomBytes(12).toString("hex")}`;
   const common = {
@@ -115,9 +112,9 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
     METRICS_TOKEN,
     CHAT_IDENTITY_SECRET: IDENTITY_SECRET,
-    CIRCLE_API_URL: circleServer.url,
+    CIRCLE_API_URL: fakes.circleUrl,
     CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
-    KIT_API_URL: kitServer.url,
+    KIT_API_URL: fakes.kitUrl,
     KIT_API_KEY: FAKE_KIT_API_KEY,
   };
   const [webPort, workerMetricsPort] = [await freePort(), await freePort()];

@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../lib/db";
 import { loadCatalog } from "../../lib/catalog-file";
 import { migrate } from "../../lib/migrations";
-import { createFakeCircle, FAKE_CIRCLE_TOKEN, type FakeCircle } from "../../lib/sandbox/circle";
-import { createFakeKit, FAKE_KIT_API_KEY, type FakeKit } from "../../lib/sandbox/kit";
+import { startCatalogFakes } from "../../lib/sandbox/catalog-fakes";
+import { FAKE_CIRCLE_TOKEN } from "../../lib/sandbox/circle";
+import { FAKE_KIT_API_KEY } from "../../lib/sandbox/kit";
 import { testDbKind } from "../../lib/sandbox/database";
 import { checkoutCompleted, invoiceEvent, newPurchase, signStripe } from "../../lib/sandbox/stripe-events";
 import { freePort, startNode, waitForHttp, type Child } from "../bench/processes";
@@ -70,13 +71,8 @@ describe.skipIf(!runs)("PostgreSQL restarted under load", () => {
     await setup.close();
 
     const catalog = loadCatalog();
-    const circle: FakeCircle = createFakeCircle();
-    const kit: FakeKit = createFakeKit();
-    const [circleServer, kitServer] = await Promise.all([circle.start(), kit.start()]);
-    cleanups.push(() => Promise.all([circle.stop(), kit.stop()]));
-    for (const id of new Set(catalog.plans.flatMap((plan) => plan.circleAccessGroupIds))) circle.addAccessGroup(`group ${id}`, id);
-    const tagIds = new Set(catalog.plans.flatMap((plan) => Object.values(plan.kitTagIds).flat()));
-    for (const id of tagIds) kit.addTag(`tag ${id}`, id);
+    const { circle, kit, circleUrl, kitUrl, stop: stopFakes } = await startCatalogFakes(catalog);
+    cleanups.push(stopFakes);
 
     const secret = `whsec_restart_${crypto.randomBytes(12).toString("hex")}`;
     const common = {
@@ -87,9 +83,9 @@ describe.skipIf(!runs)("PostgreSQL restarted under load", () => {
       RUN_WORKER: "0",
       NEXT_TELEMETRY_DISABLED: "1",
       METRICS_TOKEN,
-      CIRCLE_API_URL: circleServer.url,
+      CIRCLE_API_URL: circleUrl,
       CIRCLE_API_TOKEN: FAKE_CIRCLE_TOKEN,
-      KIT_API_URL: kitServer.url,
+      KIT_API_URL: kitUrl,
       KIT_API_KEY: FAKE_KIT_API_KEY,
       WORKER_POLL_MS: "50",
     };
