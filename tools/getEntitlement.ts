@@ -3,8 +3,11 @@ import { z } from "zod";
 import { readEntitlementView } from "../lib/record/entitlement-view";
 import { catalogNames, NO_INPUT, type ToolSession } from "./session";
 
+const openTickets = z.array(z.object({ reference: z.string(), category: z.string(), status: z.string(), openedAt: z.string() }));
+
 export const getEntitlementOutput = z.discriminatedUnion("found", [
-  z.object({ found: z.literal(false), asOf: z.string() }),
+  // No record under the signed-in identity: only the tickets it opened itself.
+  z.object({ found: z.literal(false), asOf: z.string(), openTickets }),
   z.object({
     found: z.literal(true),
     asOf: z.string(),
@@ -14,7 +17,7 @@ export const getEntitlementOutput = z.discriminatedUnion("found", [
     access: z.array(z.object({ group: z.string(), state: z.string(), since: z.string(), problem: z.string().nullable() })),
     latestPayment: z.object({ status: z.string(), at: z.string() }).nullable(),
     pendingWork: z.array(z.object({ what: z.string(), state: z.enum(["queued", "retrying", "running"]), ageSeconds: z.number() })),
-    openTickets: z.array(z.object({ reference: z.string(), category: z.string(), status: z.string(), openedAt: z.string() })),
+    openTickets,
   }),
 ]);
 export type GetEntitlementOutput = z.infer<typeof getEntitlementOutput>;

@@ -3,11 +3,11 @@ import type { ScoreContext } from "../scenario";
 
 // The values a reply's facts are checked against, taken from the bot's own view of the record
 // (the getEntitlement tool's output): the dates access lasts until and the customer's ticket
-// references. Unknown (no customer record) stays undefined, so a fact then accepts any value.
+// references (with no customer record, those the signed-in identity opened itself).
 
 /** Pure: the score context of an entitlement view. */
 export function contextFromView(view: GetEntitlementOutput, language?: string): ScoreContext {
-  if (!view.found) return language ? { language } : {};
+  if (!view.found) return { ...(language ? { language } : {}), ticketReferences: view.openTickets.map((ticket) => ticket.reference) };
   const accessUntil = view.entitlements.flatMap((entitlement) => (entitlement.accessUntil ? [entitlement.accessUntil] : []));
   return {
     ...(language ? { language } : {}),

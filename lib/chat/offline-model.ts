@@ -170,8 +170,7 @@ class Writer {
 
   /** Asked after a ticket: what the record says of the open ones; another is not opened. */
   tickets(view: GetEntitlementOutput): string {
-    if (!view.found) return `${this.say.noRecord} ${this.say.noRecordTickets}`;
-    if (view.openTickets.length === 0) return this.say.noOpenTickets;
+    if (view.openTickets.length === 0) return view.found ? this.say.noOpenTickets : `${this.say.noRecord} ${this.say.noRecordTickets}`;
     return `${view.openTickets.map((ticket) => this.openTicket(ticket)).join(" ")} ${this.say.noNeedForAnother}`;
   }
 

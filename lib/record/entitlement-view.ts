@@ -16,7 +16,8 @@ export interface EntitlementView {
   openTickets: Array<{ reference: string; category: string; status: string; openedAt: string }>;
 }
 
-export type EntitlementLookup = EntitlementView | { found: false; asOf: string };
+/** No record under the identity: only the tickets it opened itself, so "what about my ticket?" still has an answer. */
+export type EntitlementLookup = EntitlementView | { found: false; asOf: string; openTickets: EntitlementView["openTickets"] };
 
 /** A failure a customer can understand; provider error text stays in the admin view. */
 function plainProblem(state: string, lastError: string | null): string | null {
@@ -46,7 +47,12 @@ SELECT
      FROM "Job" WHERE "customerId" = customer.id AND status IN ('queued', 'running') AND kind = ANY($3::text[])) AS jobs,
   (SELECT COALESCE(json_agg(json_build_object(
       'id', id, 'category', category, 'status', status, 'createdAt', ${epochMs('"createdAt"')}) ORDER BY "createdAt" DESC), '[]')
-     FROM "Ticket" WHERE "customerId" = customer.id AND status IN ('open', 'pending')) AS tickets
+     FROM (
+       SELECT id, category, status, "createdAt" FROM "Ticket" WHERE "customerId" = customer.id AND status IN ('open', 'pending')
+       -- With no record, the tickets the signed-in identity opened itself (paid under another address, say).
+       UNION ALL
+       SELECT id, category, status, "createdAt" FROM "Ticket"
+        WHERE customer.id IS NULL AND identity = $4 AND "customerId" IS NULL AND status IN ('open', 'pending')) AS own) AS tickets
 FROM customer`;
 
 function epochMs(column: string) {
@@ -78,9 +84,15 @@ export async function readEntitlementView(
   now = new Date(),
 ): Promise<EntitlementLookup> {
   const asOf = now.toISOString();
-  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), [...CUSTOMER_VISIBLE_WORK.keys()]], { prepare: "entitlement_view" });
-  if (!row?.customerId) return { found: false, asOf };
-  const { entitlements, grants, jobs, tickets } = row;
+  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), [...CUSTOMER_VISIBLE_WORK.keys()], identity], { prepare: "entitlement_view" });
+  const openTickets = (row?.tickets ?? []).map((ticket) => ({
+    reference: ticketReference(ticket.id),
+    category: ticket.category,
+    status: ticket.status,
+    openedAt: iso(ticket.createdAt),
+  }));
+  if (!row?.customerId) return { found: false, asOf, openTickets };
+  const { entitlements, grants, jobs } = row;
   const latest = entitlements
     .filter((entitlement) => entitlement.lastPaymentAt !== null)
     .sort((a, b) => b.lastPaymentAt! - a.lastPaymentAt!)[0];
@@ -109,11 +121,6 @@ export async function readEntitlementView(
         state: job.status === "running" ? ("running" as const) : job.attempts > 0 ? ("retrying" as const) : ("queued" as const),
         ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt) / 1000)),
       })),
-    openTickets: tickets.map((ticket) => ({
-      reference: ticketReference(ticket.id),
-      category: ticket.category,
-      status: ticket.status,
-      openedAt: iso(ticket.createdAt),
-    })),
+    openTickets,
   };
 }

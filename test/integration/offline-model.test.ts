@@ -144,6 +144,21 @@ describe("offline model", () => {
     expect(tickets).toEqual([{ category: "access" }]);
   });
 
+  it("tells someone with no record about the ticket they opened, and not about anyone else's", async () => {
+    const opened = await ask("signed-in@example.com", "I paid with another address: sam.work@example.com");
+    const reference = /T-[0-9A-F]{8}/.exec(opened.text)![0];
+    await ask("someone-else@example.com", "let me talk to a human");
+    // A later conversation: the ticket is found by the identity that opened it, not remembered from the chat.
+    const later = await ask("signed-in@example.com", "any news on my ticket?");
+    expect(later.toolNames).toEqual(["getEntitlement"]);
+    expect(later.text).toContain(reference);
+    expect(later.text).not.toMatch(/can't see tickets/);
+    expect(later.text.match(/T-[0-9A-F]{8}/g)).toEqual([reference]);
+    // Once the team resolves it, it is no longer an open ticket.
+    await stack.db.sql(`UPDATE "Ticket" SET status = 'resolved' WHERE identity = 'signed-in@example.com'`);
+    expect((await ask("signed-in@example.com", "any news on my ticket?")).text).toMatch(/can't see tickets/);
+  });
+
   it("takes a plain 'yes' as agreeing to what it offered: the invite it said it could resend", async () => {
     const p = await purchase();
     const first = await ask(p.email, "where is my invite?");

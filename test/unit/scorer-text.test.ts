@@ -178,7 +178,9 @@ describe("facts with a value from the record", () => {
       openTickets: [{ reference: "T-4F2A9C1B", category: "other", status: "open", openedAt: "2026-02-19T00:00:00.000Z" }],
     };
     expect(contextFromView(view, "fr")).toEqual({ language: "fr", accessUntil: ["2026-03-03T10:00:00.000Z"], ticketReferences: ["T-4F2A9C1B"] });
-    expect(contextFromView({ found: false, asOf: view.asOf })).toEqual({});
+    // No record: the tickets the identity opened itself are the references it can be told.
+    expect(contextFromView({ found: false, asOf: view.asOf, openTickets: [] })).toEqual({ ticketReferences: [] });
+    expect(contextFromView({ found: false, asOf: view.asOf, openTickets: view.openTickets }, "de")).toEqual({ language: "de", ticketReferences: ["T-4F2A9C1B"] });
   });
 
   it("names each failure, with the words of a forbidden claim", () => {

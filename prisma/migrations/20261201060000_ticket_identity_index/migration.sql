@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Ticket_identity_idx" ON "Ticket"("identity");
