@@ -198,6 +198,32 @@ async function productTurn(origin: string, emails: string[], signal?: AbortSigna
   return { firstToken, headers, sentAt, done };
 }
 
+/**
+ * What any turn of this stack pays before a model can be called, one at a time: a Next route
+ * that reads nothing, over HTTP (GET /api/health: the request pipeline, proxy.ts, the response),
+ * and one durable commit (an INSERT with fsync on, as the customer's message is stored before
+ * the model is called), each sample the two in a row. The AI SDK alone pays neither.
+ */
+async function stackFloor(origin: string, db: Database): Promise<{ next: Latency; commit: Latency; both: Latency }> {
+  await db.sql(`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
+  const next: number[] = [];
+  const commit: number[] = [];
+  const both: number[] = [];
+  for (let i = 0; i < settings.BENCH_SAMPLES; i++) {
+    const start = performance.now();
+    const response = await fetch(`${origin}/api/health`);
+    await response.text();
+    if (response.status !== 200) throw new Error(`GET /api/health answered ${response.status}`);
+    const routed = performance.now();
+    await db.sql(`INSERT INTO bench_floor DEFAULT VALUES`);
+    const committed = performance.now();
+    next.push(routed - start);
+    commit.push(committed - routed);
+    both.push(committed - start);
+  }
+  return { next: latencySummary(next), commit: latencySummary(commit), both: latencySummary(both) };
+}
+
 // ---- one turn through the AI SDK alone ---------------------------------------------------
 
 function createBaseline(baseURL: string, view: unknown) {
@@ -333,6 +359,8 @@ async function main() {
     return single;
   });
 
+  const floor = await stackFloor(origin, db);
+
   await quiet(settings.BENCH_QUIET_WAIT_S);
   const many = await phase(next.pid, async () => {
     const concurrent = { product: [] as Sample[], baseline: [] as Sample[] };
@@ -412,6 +440,13 @@ async function main() {
     const [product, baseline] = [productSpans[index]!, baselineSpans[index]!];
     console.log(`| ${name} | ${ms(baseline.p50)} / ${ms(baseline.p95)} | ${ms(product.p50)} / ${ms(product.p95)} | ${signed(product.p50 - baseline.p50)} |`);
   });
+
+  console.log("");
+  console.log(
+    `The stack's floor at 1 conversation (${settings.BENCH_SAMPLES} samples, one at a time; the product pays both before its first model request, the AI SDK alone neither): ` +
+      `a Next route that reads nothing, over HTTP, ${ms(floor.next.p50)} / ${ms(floor.next.p95)} ms (p50 / p95); one durable commit ${ms(floor.commit.p50)} / ${ms(floor.commit.p95)} ms; ` +
+      `both in a row ${ms(floor.both.p50)} / ${ms(floor.both.p95)} ms, against the ${TARGETS.single} ms target for everything the product adds`,
+  );
 
   const floorMs = (settings.BENCH_CONCURRENCY * upToFirstToken.serverCpuMsPerTurn) / machine.nproc;
   console.log("");
