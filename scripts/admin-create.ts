@@ -3,11 +3,12 @@
 // from stdin otherwise: `printf '%s' "$PASSWORD" | npm run admin:create -- --email ana@example.com`.
 // Exits 0 when created, 1 when refused (a taken email, an invalid value), 2 on a usage error.
 // On the embedded database, stop `npm start` first: that database has one owner at a time.
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { env } from "../lib/config";
-import { openDatabase, type Session } from "../lib/db";
+import { openDatabase, type Database } from "../lib/db";
 import { AdminAccountError, createAdmin } from "../lib/admin/accounts";
 
 const USAGE = "usage: npm run admin:create -- --email <email> [--name <display name>]   (password: prompted, or on stdin)";
@@ -19,7 +20,9 @@ const options = z.object({
 });
 
 export interface AdminCreateIo {
-  db: Session;
+  db: Database;
+  /** Who runs the command: the audit row's actor. */
+  operator: string;
   /** The new admin's password: prompted for, or read from stdin. */
   password(): Promise<string>;
   out(line: string): void;
@@ -41,7 +44,7 @@ export async function adminCreate(argv: string[], io: AdminCreateIo): Promise<nu
   const name = parsed.name ?? parsed.email.trim().split("@")[0] ?? "";
   try {
     const password = await io.password();
-    const admin = await createAdmin(io.db, { email: parsed.email, name, password });
+    const admin = await createAdmin(io.db, { email: parsed.email, name, password }, { kind: "operator", user: io.operator });
     io.out(`created admin ${admin.name} <${admin.email}>`);
     return 0;
   } catch (error) {
@@ -106,6 +109,7 @@ async function main() {
   try {
     return await adminCreate(process.argv.slice(2), {
       db,
+      operator: os.userInfo().username,
       password: () => (process.stdin.isTTY ? promptPassword() : readPasswordFrom(process.stdin)),
       out: (line) => console.log(line),
       err: (line) => console.error(line),

@@ -1,7 +1,9 @@
 import { hash, verify } from "@node-rs/argon2";
 import { z } from "zod";
-import type { Session } from "../db";
+import type { Database, Session } from "../db";
 import { MIN_ADMIN_PASSWORD_LENGTH } from "../config";
+import type { Actor } from "./actor";
+import { writeAudit } from "./audit";
 
 // Named console accounts: the only writer of AdminUser. Passwords are hashed with argon2id
 // (@node-rs/argon2's defaults: 19 MiB, 2 passes, 1 lane, the OWASP minimum), never stored or
@@ -60,16 +62,22 @@ async function adminRow(input: NewAdmin): Promise<[email: string, name: string, 
   return [email, name, await hash(password)];
 }
 
-/** Creates an admin; refuses invalid input and an email that already has an account. */
-export async function createAdmin(db: Session, input: NewAdmin): Promise<AdminAccount> {
+/**
+ * Creates an admin, audited under `by` in the same transaction (the new account's id, email and
+ * name; never the password or its hash); refuses invalid input and an email that already has an account.
+ */
+export async function createAdmin(db: Database, input: NewAdmin, by: Actor): Promise<AdminAccount> {
   const values = await adminRow(input);
-  const [row] = await db.sql<AdminAccount & Record<string, unknown>>(
-    `INSERT INTO "AdminUser" (id, email, name, "passwordHash", "updatedAt") VALUES (gen_random_uuid(), $1, $2, $3, now())
-     ON CONFLICT (email) DO NOTHING RETURNING id, email, name`,
-    values,
-  );
-  if (!row) throw new AdminAccountError(`an admin with the email ${values[0]} already exists`, "duplicate");
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx.sql<AdminAccount & Record<string, unknown>>(
+      `INSERT INTO "AdminUser" (id, email, name, "passwordHash", "updatedAt") VALUES (gen_random_uuid(), $1, $2, $3, now())
+       ON CONFLICT (email) DO NOTHING RETURNING id, email, name`,
+      values,
+    );
+    if (!row) throw new AdminAccountError(`an admin with the email ${values[0]} already exists`, "duplicate");
+    await writeAudit(tx, { actor: by, action: "admin.create", reason: null, customerId: null, before: null, after: { id: row.id, email: row.email, name: row.name } });
+    return row;
+  });
 }
 
 /**

@@ -22,6 +22,7 @@
 import crypto from "node:crypto";
 import { z } from "zod";
 import { createAdmin } from "../../lib/admin/accounts";
+import { SETUP_OPERATOR } from "../helpers/actors";
 import { performTicketAction } from "../../lib/admin/tickets-api";
 import { createChatHandlers, type ChatHistory } from "../../lib/chat/handler";
 import { createOfflineModel } from "../../lib/chat/offline-model";
@@ -253,7 +254,7 @@ async function main() {
       `one process carries about ${fmt(many.perSecond * 3)} open widgets at one poll every 3 s`,
   );
 
-  const admin = await createAdmin(db, { email: "bench-agent@example.com", name: "Ana", password: "bench-agent-password-0123" });
+  const admin = await createAdmin(db, { email: "bench-agent@example.com", name: "Ana", password: "bench-agent-password-0123" }, SETUP_OPERATOR);
   const agent = { adminId: admin.id, email: admin.email, name: admin.name };
   let offset = 0;
   console.log(`\n2. reply to widget (${settings.BENCH_WIDGETS} widgets per interval, each polling its held conversation; a reply at a random moment):`);

@@ -1,3 +1,4 @@
+import os from "node:os";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
@@ -5,6 +6,7 @@ import { Redis as IORedis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getSession, listJobs, replayJob, signIn, signOut, type SignInDeps } from "../../lib/admin/api";
 import { createAdmin, verifyAdminPassword } from "../../lib/admin/accounts";
+import { SETUP_OPERATOR } from "../helpers/actors";
 import { authorizeAdmin, isSameOrigin } from "../../lib/admin/guard";
 import { SESSION_COOKIE } from "../../lib/admin/session";
 import { parseEnv, type Env } from "../../lib/config";
@@ -40,8 +42,8 @@ function depsWith(store: RateLimitStore, env: Env = parseEnv({ ADMIN_TOKEN, APP_
 beforeEach(async () => {
   stack = await startStack();
   deps = depsWith({ kind: "memory" });
-  await createAdmin(stack.db, ANA);
-  await createAdmin(stack.db, BOB);
+  await createAdmin(stack.db, ANA, SETUP_OPERATOR);
+  await createAdmin(stack.db, BOB, SETUP_OPERATOR);
 });
 afterEach(async () => {
   await Promise.all(limiters.map((limiter) => limiter.close()));
@@ -347,8 +349,8 @@ describe("accounts", () => {
     expect(row!.passwordHash).toMatch(/^\$argon2id\$/);
     expect(await verifyAdminPassword(stack.db, " ANA@example.com", ANA.password)).toMatchObject({ email: ANA.email, name: ANA.name });
     expect(await verifyAdminPassword(stack.db, ANA.email, "wrong")).toBeNull();
-    await expect(createAdmin(stack.db, { email: "cy@example.com", name: "Cy", password: "short" })).rejects.toThrow("password: at least 12 characters");
-    await expect(createAdmin(stack.db, { ...ANA, email: "ANA@example.com" })).rejects.toThrow("an admin with the email ana@example.com already exists");
+    await expect(createAdmin(stack.db, { email: "cy@example.com", name: "Cy", password: "short" }, SETUP_OPERATOR)).rejects.toThrow("password: at least 12 characters");
+    await expect(createAdmin(stack.db, { ...ANA, email: "ANA@example.com" }, SETUP_OPERATOR)).rejects.toThrow("an admin with the email ana@example.com already exists");
   });
 
   it("seeds the demo admin outside production only, with DEMO_ADMIN_PASSWORD when set", async () => {
@@ -367,6 +369,7 @@ describe("npm run admin:create", () => {
     const lines = { out: [] as string[], err: [] as string[] };
     const code = await adminCreate(argv, {
       db: stack.db,
+      operator: "deploy",
       password: () => readPasswordFrom(Readable.from([stdin])),
       out: (line) => lines.out.push(line),
       err: (line) => lines.err.push(line),
@@ -397,6 +400,17 @@ describe("npm run admin:create", () => {
       "cy@example.com",
       "dee@example.com",
     ]);
+    // Each account created is audited under the operator who ran the command; refusals write nothing, and no row holds a password.
+    const audited = await stack.db.sql<{ actor: string; after: { email: string; name: string } }>(
+      `SELECT actor, after FROM "AuditLog" WHERE action = 'admin.create' AND actor = 'operator:deploy' ORDER BY "createdAt"`,
+    );
+    expect(audited.map((row) => [row.after.email, row.after.name])).toEqual([
+      ["cy@example.com", "Cy Admin"],
+      ["dee@example.com", "dee"],
+    ]);
+    const everything = JSON.stringify(await stack.db.sql(`SELECT * FROM "AuditLog"`));
+    expect(everything).not.toContain("long password");
+    expect(everything).not.toContain("argon2");
   });
 
   it.runIf(testDbKind === "postgres")("runs as a command on PostgreSQL: stdin in, exit 0; the same email again exits 1", async () => {
@@ -419,5 +433,8 @@ describe("npm run admin:create", () => {
     const again = await command("fay's long password\n");
     expect(again.code).toBe(1);
     expect(again.output).toContain("admin:create: an admin with the email fay@example.com already exists");
+    // Audited once, under the operating system's user who ran it.
+    const audited = await stack.db.sql<{ actor: string }>(`SELECT actor FROM "AuditLog" WHERE action = 'admin.create' AND after->>'email' = 'fay@example.com'`);
+    expect(audited).toEqual([{ actor: `operator:${os.userInfo().username}` }]);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin } from "../../lib/admin/accounts";
+import { SETUP_OPERATOR } from "../helpers/actors";
 import { signIn } from "../../lib/admin/api";
 import { doctorRoute, REDACTED, type DoctorRouteDeps, type DoctorView } from "../../lib/admin/doctor-view";
 import { parseEnv } from "../../lib/config";
@@ -48,7 +49,7 @@ beforeEach(async () => {
   hang = false;
   stripeRequests = 0;
   stack = await startStack();
-  await createAdmin(stack.db, ANA);
+  await createAdmin(stack.db, ANA, SETUP_OPERATOR);
   deps = {
     env: parseEnv({ ADMIN_TOKEN, APP_MODE: "demo" }),
     db: stack.db,

@@ -2,6 +2,7 @@ import type { LanguageModelV3, LanguageModelV3Prompt } from "@ai-sdk/provider";
 import { sealData } from "iron-session";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, type AdminAccount } from "../../lib/admin/accounts";
+import { SETUP_OPERATOR } from "../helpers/actors";
 import type { GuardDeps } from "../../lib/admin/guard";
 import { SESSION_COOKIE, SESSION_MAX_SECONDS, openSession } from "../../lib/admin/session";
 import { handleTicketAction, type TicketActionName } from "../../lib/admin/tickets-api";
@@ -59,7 +60,7 @@ beforeEach(async () => {
     model: recordingModel(),
   });
   deps = { env: parseEnv({ ADMIN_TOKEN: "handoff-test-admin-token-0123456789", APP_MODE: "demo" }), db: stack.db, sessionSecret: SESSION_SECRET };
-  ana = await createAdmin(stack.db, { email: "ana@support.example", name: "Ana", password: "correct horse battery staple" });
+  ana = await createAdmin(stack.db, { email: "ana@support.example", name: "Ana", password: "correct horse battery staple" }, SETUP_OPERATOR);
   const sealed = await sealData({ token: await openSession(stack.db, ana.id) }, { password: SESSION_SECRET, ttl: SESSION_MAX_SECONDS });
   anaAuth = { cookie: `${SESSION_COOKIE}=${sealed}`, origin: "http://test" };
   customer = newPurchase();

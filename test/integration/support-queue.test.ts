@@ -1,6 +1,7 @@
 import { sealData } from "iron-session";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, type AdminAccount } from "../../lib/admin/accounts";
+import { SETUP_OPERATOR } from "../helpers/actors";
 import type { GuardDeps } from "../../lib/admin/guard";
 import { SESSION_COOKIE, SESSION_MAX_SECONDS, openSession } from "../../lib/admin/session";
 import { getTicket, handleGetTicket, handleListTickets, handleTicketAction, listQueue, type QueueItem, type TicketActionName } from "../../lib/admin/tickets-api";
@@ -31,7 +32,7 @@ let anaAuth: Record<string, string>;
 beforeEach(async () => {
   stack = await startStack();
   deps = { env: parseEnv({ ADMIN_TOKEN, APP_MODE: "demo" }), db: stack.db, sessionSecret: SESSION_SECRET };
-  ana = await createAdmin(stack.db, { email: "ana@support.example", name: "Ana", password: "correct horse battery staple" });
+  ana = await createAdmin(stack.db, { email: "ana@support.example", name: "Ana", password: "correct horse battery staple" }, SETUP_OPERATOR);
   const sealed = await sealData({ token: await openSession(stack.db, ana.id) }, { password: SESSION_SECRET, ttl: SESSION_MAX_SECONDS });
   anaAuth = { cookie: `${SESSION_COOKIE}=${sealed}`, origin: "http://test" };
 });
