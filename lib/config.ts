@@ -138,6 +138,8 @@ const envSchema = z
     READY_MAX_HEARTBEAT_AGE_MS: z.coerce.number().int().min(1_000).default(90_000),
     /** Readiness fails when the oldest due job has waited longer than this (the queue-backlog alert's threshold). */
     READY_MAX_QUEUE_AGE_MS: z.coerce.number().int().min(1_000).default(300_000),
+    /** Proxies in front of the app that append to X-Forwarded-For (lib/client-address.ts); 0: none, the header is ignored. */
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
   })
   .transform((env) => ({ ...env, APP_MODE: env.APP_MODE ?? (env.DATABASE_URL ? "production" : "demo") }))
   .superRefine((env, ctx) => {

@@ -83,8 +83,13 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
     circle,
     jobHandlers,
     reconciler: background.reconciler,
-    stripeWebhook: { ledger, secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter },
-    kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter },
+    stripeWebhook: {
+      ledger,
+      secret: config.STRIPE_WEBHOOK_SECRET ?? demoSecret("STRIPE_WEBHOOK_SECRET"),
+      failureLimiter: webhookFailureLimiter,
+      trustedProxyHops: config.TRUSTED_PROXY_HOPS,
+    },
+    kitWebhook: { ledger, secret: config.KIT_WEBHOOK_SECRET ?? demoSecret("KIT_WEBHOOK_SECRET"), failureLimiter: webhookFailureLimiter, trustedProxyHops: config.TRUSTED_PROXY_HOPS },
     drain: drainDeps(config, workerOptions(config, db, jobHandlers)),
     chat: {
       db,
@@ -92,6 +97,7 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
       identitySecret,
       rateLimiter: chatRateLimiter,
       model: chooseChatModel(config),
+      trustedProxyHops: config.TRUSTED_PROXY_HOPS,
     },
     identitySecret,
     sessionSecret,

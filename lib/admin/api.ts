@@ -13,6 +13,7 @@ import { adminEmail, verifyAdminPassword } from "./accounts";
 import { authorizeAdmin, crossSiteRefusal, isSameOrigin, type GuardDeps } from "./guard";
 import { authorizedQuery, check, readJsonBody } from "./http";
 import { endSession, openSession, resumeSession, sessionCookie, tokenOf } from "./session";
+import { clientAddress } from "../client-address";
 
 // Admin API as Request -> Response functions (mounted by Next route handlers). Every one is
 // authorised by lib/admin/guard.ts: the bearer ADMIN_TOKEN or a console session.
@@ -137,12 +138,6 @@ const signInRequest = z
 
 const WRONG_CREDENTIALS = "email or password is wrong";
 
-/** The client address as the first proxy hop reports it; null when there is none. */
-function clientAddress(request: Request): string | null {
-  const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || request.headers.get("x-real-ip")?.trim() || null;
-}
-
 /**
  * POST /api/admin/session with `{ email, password }`: 200 with the admin and a session cookie,
  * 401 "email or password is wrong" (unknown email and wrong password alike, in the same time),
@@ -157,7 +152,7 @@ export async function signIn(request: Request, deps: SignInDeps): Promise<Respon
   if (!parsed.ok) return parsed.response;
   const { email, password } = parsed.data;
 
-  const attempt = { account: email, address: clientAddress(request) };
+  const attempt = { account: email, address: clientAddress(request.headers, deps.env.TRUSTED_PROXY_HOPS) };
   const allowed = await deps.signInLimiter.attempt(attempt);
   if (!allowed.ok) {
     log.warn({ scope: allowed.scope }, "admin sign-in: too many failures");

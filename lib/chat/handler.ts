@@ -10,6 +10,7 @@ import {
 } from "ai";
 import { z } from "zod";
 import type { Database, Row } from "../db";
+import { clientAddress } from "../client-address";
 import { bearerToken, verifyIdentityToken } from "../identity";
 import type { PlanCatalog } from "../lifecycle/catalog";
 import { log, newCorrelationId, withCorrelation } from "../log";
@@ -41,6 +42,8 @@ export interface ChatDeps {
   identitySecret: string;
   rateLimiter: ChatRateLimiter;
   model: LanguageModel;
+  /** TRUSTED_PROXY_HOPS (lib/client-address.ts); unset: the default. */
+  trustedProxyHops?: number;
 }
 
 const MAX_STEPS = 5;
@@ -130,12 +133,6 @@ const chatRequest = z.object({
 
 const json = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   Response.json(body, { status, headers });
-
-/** The client address as the first proxy hop reports it; null when there is none. */
-function clientIp(request: Request): string | null {
-  const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || request.headers.get("x-real-ip") || null;
-}
 
 async function authenticate(request: Request, secret: string): Promise<string | null> {
   const token = bearerToken(request);
@@ -252,7 +249,7 @@ export const handleChatPost = (request: Request, deps: ChatDeps): Promise<Respon
 async function chatTurn(request: Request, deps: ChatDeps): Promise<Response> {
   const identity = await authenticate(request, deps.identitySecret);
   if (!identity) return unauthorized();
-  const limit = await deps.rateLimiter.check({ customerKey: identity, ip: clientIp(request) });
+  const limit = await deps.rateLimiter.check({ customerKey: identity, ip: clientAddress(request.headers, deps.trustedProxyHops) });
   if (!limit.ok) {
     return json(
       429,

@@ -1,3 +1,5 @@
+import { clientAddress } from "../client-address";
+
 // The shape every webhook handler has: a delivery (headers and a raw body already read within
 // the size limit) in, a status and a JSON body out. `asWebHandler` makes one a Web
 // Request -> Response function (Next routes); the ingest server feeds node's request in
@@ -10,7 +12,7 @@ export class BodyTooLargeError extends Error {}
 export interface Delivery {
   header(name: string): string | null;
   body: string;
-  /** The sender's address (X-Forwarded-For's first entry, else the socket's); null when unknown. */
+  /** The sender's address (lib/client-address.ts); null when unknown. */
   address?: string | null;
 }
 
@@ -54,16 +56,10 @@ export async function refuseUnverified(delivery: Delivery, limiter: WebhookFailu
   return refuse(400, message);
 }
 
-/** The client address a Web Request came from, as the chat's limit reads it. */
-export function requestAddress(request: Request): string | null {
-  const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || request.headers.get("x-real-ip")?.trim() || null;
-}
-
 export const rejection = (status: number, message: string) => json(status, { error: message });
 
 /** A Web Request through a processor: the body read within the limit, the answer as JSON. */
-export async function serveWebRequest(request: Request, process: WebhookProcessor): Promise<Response> {
+export async function serveWebRequest(request: Request, process: WebhookProcessor, trustedProxyHops?: number): Promise<Response> {
   if (request.method !== "POST") return rejection(405, "use POST");
   let body: string;
   try {
@@ -72,7 +68,7 @@ export async function serveWebRequest(request: Request, process: WebhookProcesso
     if (error instanceof BodyTooLargeError) return rejection(413, "body over 1 MiB");
     return rejection(400, "could not read the body");
   }
-  const result = await process({ header: (name) => request.headers.get(name), body, address: requestAddress(request) });
+  const result = await process({ header: (name) => request.headers.get(name), body, address: clientAddress(request.headers, trustedProxyHops) });
   return json(result.status, result.body, result.headers);
 }
 

@@ -2,6 +2,7 @@ import http from "node:http";
 import { MAX_DISCARD_BYTES, MAX_WEBHOOK_BYTES, type Answer, type WebhookProcessor } from "./http";
 import { processKitDelivery, type KitWebhookDeps } from "./kit";
 import { processStripeDelivery, type StripeWebhookDeps } from "./stripe";
+import { clientAddress } from "../client-address";
 
 // A minimal Node HTTP host for the webhook processors the Next routes mount too. It hands
 // node's request to the processor as it is, without building Web Request/Response objects.
@@ -59,8 +60,7 @@ export function createIngestServer(deps: { stripeWebhook: StripeWebhookDeps; kit
         return Array.isArray(value) ? value.join(", ") : (value ?? null);
       };
       // The sender's address is read only here, and used only when the signature fails.
-      const forwarded = header("x-forwarded-for")?.split(",")[0]?.trim();
-      const address = forwarded || req.socket.remoteAddress || null;
+      const address = clientAddress({ get: header }, deps.stripeWebhook.trustedProxyHops, req.socket.remoteAddress ?? null);
       process({ header, body: Buffer.concat(chunks).toString("utf8"), address })
         .then((result) => reply(res, result))
         .catch(() => reply(res, refused(500, "internal error")));

@@ -39,6 +39,8 @@ export interface KitWebhookDeps {
   secret: string;
   /** Counts failed signature checks per address (429 past the allowance); unset: no limit. */
   failureLimiter?: WebhookFailureLimiter;
+  /** TRUSTED_PROXY_HOPS, how the sender's address is read (lib/client-address.ts); unset: the default. */
+  trustedProxyHops?: number;
 }
 
 /** One delivery (up to 100 events), measured and logged under its correlation id. */
@@ -82,7 +84,7 @@ async function verifyAndRecord(incoming: Delivery, deps: KitWebhookDeps): Promis
 }
 
 /** POST /api/webhooks/kit: a Web Request -> Response. */
-export const handleKitWebhook = (request: Request, deps: KitWebhookDeps) => serveWebRequest(request, (delivery) => processKitDelivery(delivery, deps));
+export const handleKitWebhook = (request: Request, deps: KitWebhookDeps) => serveWebRequest(request, (delivery) => processKitDelivery(delivery, deps), deps.trustedProxyHops);
 
 /** The processor bound to its dependencies, for a host that mounts several (the ingest server). */
 export const createKitWebhookProcessor =

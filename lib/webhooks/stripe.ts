@@ -20,6 +20,8 @@ export interface StripeWebhookDeps {
   secret: string;
   /** Counts failed signature checks per address (429 past the allowance); unset: no limit. */
   failureLimiter?: WebhookFailureLimiter;
+  /** TRUSTED_PROXY_HOPS, how the sender's address is read (lib/client-address.ts); unset: the default. */
+  trustedProxyHops?: number;
 }
 
 /** The secrets a (comma-separated) STRIPE_WEBHOOK_SECRET holds, blanks dropped. */
@@ -92,7 +94,7 @@ async function verifyAndRecord(delivery: Delivery, deps: StripeWebhookDeps, corr
 }
 
 /** POST /api/webhooks/stripe: a Web Request -> Response. */
-export const handleStripeWebhook = (request: Request, deps: StripeWebhookDeps) => serveWebRequest(request, (delivery) => processStripeDelivery(delivery, deps));
+export const handleStripeWebhook = (request: Request, deps: StripeWebhookDeps) => serveWebRequest(request, (delivery) => processStripeDelivery(delivery, deps), deps.trustedProxyHops);
 
 /** The processor bound to its dependencies, for a host that mounts several (the ingest server). */
 export const createStripeWebhookProcessor =

@@ -216,6 +216,8 @@ describe.each<[string, RateLimitStore]>([
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await signInAs(BOB, { "x-real-ip": "198.51.100.8" })).status).toBe(200);
     expect((await signInAs(ANA, { "x-forwarded-for": "198.51.100.9" })).status).toBe(200);
+    // The proxy appends the address it saw; an entry the client put in front of it changes nothing.
+    expect((await signInAs(BOB, { "x-forwarded-for": "192.0.2.50, 198.51.100.7" })).status).toBe(429);
   });
 });
 

@@ -46,6 +46,7 @@ describe("parseEnv: defaults", () => {
       WIDGET_ALLOWED_ORIGINS: [],
       READY_MAX_HEARTBEAT_AGE_MS: 90_000,
       READY_MAX_QUEUE_AGE_MS: 300_000,
+      TRUSTED_PROXY_HOPS: 1,
       CIRCLE_PLAN: "business",
       RECONCILE_INTERVAL_MINUTES: 360,
       RECONCILE_SHARE: 0.5,
@@ -64,8 +65,14 @@ describe("parseEnv: defaults", () => {
     ["RUN_WORKER", "1", "1"],
     ["DRAIN_BUDGET_MS", "40000", 40_000],
     ["QSTASH_URL", "https://qstash-us-east-1.upstash.io", "https://qstash-us-east-1.upstash.io"],
+    ["TRUSTED_PROXY_HOPS", "0", 0],
+    ["TRUSTED_PROXY_HOPS", "2", 2],
   ])("%s=%s is read as %j", (key, value, expected) => {
     expect(parseEnv({ [key]: value })).toEqual(expect.objectContaining({ [key]: expected }));
+  });
+
+  it.each(["-1", "one", "1.5", "11"])("refuses TRUSTED_PROXY_HOPS=%s", (value) => {
+    expect(configError({ TRUSTED_PROXY_HOPS: value }).message).toContain("TRUSTED_PROXY_HOPS");
   });
 });
 
