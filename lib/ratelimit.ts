@@ -74,7 +74,7 @@ export function createChatRateLimiter(options: ChatRateLimiterOptions): ChatRate
   };
 }
 
-export type SignInScope = "account" | "address";
+export type SignInScope = "account" | "accountAtAddress" | "address";
 export type SignInDecision = { ok: true } | { ok: false; retryAfterSeconds: number; scope: SignInScope };
 export type SignInLimiterOptions = RateLimitStore & {
   limits?: Partial<Record<SignInScope, RateLimit>>;
@@ -100,10 +100,17 @@ export interface SignInLimiter {
   close(): Promise<void>;
 }
 
-/** Failed console sign-ins: 5 per account and 20 per address in any 15 minutes. */
+/**
+ * Failed console sign-ins in any 15 minutes: 5 per account from one address, 20 per address
+ * across accounts, and 50 per account from everywhere. Anyone who knows an admin's email can
+ * fail on purpose; counting an account's failures per address means that locks the admin out
+ * only at the attacker's own address, while the wider account limit still stops guessing spread
+ * over many addresses.
+ */
 export const DEFAULT_SIGN_IN_LIMITS: Record<SignInScope, RateLimit> = {
-  account: { requests: 5, windowMs: 15 * 60_000 },
+  accountAtAddress: { requests: 5, windowMs: 15 * 60_000 },
   address: { requests: 20, windowMs: 15 * 60_000 },
+  account: { requests: 50, windowMs: 15 * 60_000 },
 };
 const SIGN_IN_PREFIX = "entitled:signin-ratelimit";
 
@@ -111,7 +118,13 @@ export function createSignInLimiter(options: SignInLimiterOptions): SignInLimite
   const scoped = openScopedWindows(options, options.prefix ?? SIGN_IN_PREFIX, { ...DEFAULT_SIGN_IN_LIMITS, ...options.limits });
   const hits = ({ account, address }: SignInAttempt): Hit<SignInScope>[] => {
     if (account.trim() === "") throw new TypeError("account is empty");
-    return address ? [{ scope: "account", value: account }, { scope: "address", value: address }] : [{ scope: "account", value: account }];
+    // With no address to tell attempts apart, the account's own limit is the per-address one.
+    if (!address) return [{ scope: "accountAtAddress", value: account }];
+    return [
+      { scope: "accountAtAddress", value: `${account}\u0000${address}` },
+      { scope: "address", value: address },
+      { scope: "account", value: account },
+    ];
   };
   return {
     attempt: (attempt) => scoped.take(hits(attempt)),

@@ -191,7 +191,7 @@ describe.each<[string, RateLimitStore]>([
     deps = depsWith(store);
   });
 
-  it("limits an account after 5 failures (429, Retry-After, even with the right password); another account signs in", async () => {
+  it("limits an account at an address after 5 failures (429, Retry-After, even with the right password); another account signs in", async () => {
     const address = { "x-forwarded-for": "203.0.113.7, 10.0.0.1" };
     // Correct sign-ins do not count.
     for (let i = 0; i < 6; i++) expect((await signInAs(ANA, address)).status).toBe(200);
@@ -202,10 +202,19 @@ describe.each<[string, RateLimitStore]>([
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
     expect(((await limited.json()) as { error: string }).error).toMatch(/^too many failed sign-ins: try again in \d+ minutes?$/);
-    // From another address too: the limit is the account's.
-    expect((await signInAs(ANA, { "x-forwarded-for": "198.51.100.99" })).status).toBe(429);
+    // Whoever failed on purpose locked Ana out only where they are: she signs in from her own address.
+    expect((await signInAs(ANA, { "x-forwarded-for": "198.51.100.99" })).status).toBe(200);
     // Bob, from the same address, is not blocked.
     expect((await signInAs(BOB, address)).status).toBe(200);
+  });
+
+  it("limits an account after 50 failures spread over addresses, wherever the next attempt comes from", { timeout: 60_000 }, async () => {
+    for (let i = 0; i < 50; i++) {
+      const from = { "x-forwarded-for": `192.0.2.${i + 1}` };
+      expect((await signInAs({ email: ANA.email, password: `spread guess ${i}` }, from)).status).toBe(401);
+    }
+    expect((await signInAs(ANA, { "x-forwarded-for": "198.51.100.77" })).status).toBe(429);
+    expect((await signInAs(BOB, { "x-forwarded-for": "198.51.100.77" })).status).toBe(200);
   });
 
   it("limits an address after 20 failures across accounts; the accounts sign in from elsewhere", async () => {
