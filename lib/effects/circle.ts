@@ -10,20 +10,7 @@ import type { ProviderCall } from "./provider-call";
 // Circle access: grant a member an access group (creating them, which sends Circle's
 // invitation), or take it away.
 
-export function createCircleHandlers(
-  db: Database,
-  circle: CircleClient,
-  call: ProviderCall,
-  accessGroupIds: ReadonlySet<number>,
-): Pick<JobHandlers, "circle.grant" | "circle.revoke"> {
-  /** The address a customer's earlier grant (of any access group) reached Circle under. */
-  const addressInCircle = async (customerId: string) => {
-    for (const accessGroupId of accessGroupIds) {
-      const earlier = await readGrantForJob(db, customerId, accessGroupId);
-      if (earlier?.memberEmail) return earlier.memberEmail;
-    }
-    return null;
-  };
+export function createCircleHandlers(db: Database, circle: CircleClient, call: ProviderCall): Pick<JobHandlers, "circle.grant" | "circle.revoke"> {
   return {
     "circle.grant": {
       async run({ customerId, accessGroupId, version }) {
@@ -32,8 +19,7 @@ export function createCircleHandlers(
         // Circle knows the customer under the address they were first invited with, which an
         // email change at Stripe does not move: a grant goes to that member, never to a new
         // one (a second member is a second invitation, and a second account).
-        const chosen = grant.memberEmail ?? (grant.knownInCircle ? await addressInCircle(customerId) : null) ?? grant.email;
-        const email = await pinGrantAddress(db, { grantId: grant.id, version, email: chosen });
+        const email = await pinGrantAddress(db, { customerId, grantId: grant.id, version });
         if (email === null) return;
         // Someone we never saw in Circle is most likely new: create first (an address Circle
         // already knows comes back as that member), and search only for known members.

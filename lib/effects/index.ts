@@ -4,7 +4,7 @@ import type { KitClient } from "../integrations/kit";
 import type { RequestBudget } from "../jobs/budget";
 import { JobFailure } from "../jobs/errors";
 import type { JobHandlers } from "../jobs/worker";
-import { catalogAccessGroupIds, type PlanCatalog } from "../lifecycle/catalog";
+import type { PlanCatalog } from "../lifecycle/catalog";
 import { applyWebhookEvent, recheckCustomer } from "../record/apply";
 import { markEventFailed } from "../record/store";
 import { createCircleHandlers } from "./circle";
@@ -58,7 +58,7 @@ export function createHandlers(deps: EffectDeps): JobHandlers {
         await recheckCustomer(db, catalog, customerId);
       },
     },
-    ...createCircleHandlers(db, deps.circle, createProviderCall(deps.circleBudget, pauseMs), catalogAccessGroupIds(catalog)),
+    ...createCircleHandlers(db, deps.circle, createProviderCall(deps.circleBudget, pauseMs)),
     ...createKitHandlers(db, deps.kit, createProviderCall(deps.kitBudget, pauseMs)),
     ...createInvitationHandlers(db, deps.circleBackground ?? deps.circle, createProviderCall(deps.circleBudget, pauseMs)),
     ...createReconcileHandler(db, deps.reconciler ?? null, deps.reconcileIntervalMs ?? 0),

@@ -373,18 +373,29 @@ export async function readGrantForJob(db: Database, customerId: string, accessGr
 
 /** A grant went through: invited or active in Circle, as the member it was granted to, linked to the customer. */
 /**
- * The address a grant goes to Circle under, fixed before its first request: a retry after a
- * dropped answer (or a worker killed mid-grant) reaches the member the first attempt may have
- * created, whatever the customer's email is by then. Returns the pinned address (an earlier
- * attempt's, or `email`); null when the grant moved on to another version.
+ * The address a grant goes to Circle under, fixed before its first request, so that a retry
+ * after a dropped answer (or a worker killed mid-grant) reaches the member the first attempt may
+ * have created, whatever the customer's email is by then. Chosen once, under the customer's lock
+ * (an email change applies under it too): the grant's own pinned address; else the address
+ * another of the customer's grants is pinned to, since an attempt of that grant may have created
+ * the member even if its answer never came; else the customer's email now. One customer, one
+ * member. Null when the grant moved on to another version.
  */
-export async function pinGrantAddress(db: Database, grant: { grantId: string; version: number; email: string }): Promise<string | null> {
-  const [row] = await db.sql<{ memberEmail: string }>(
-    `UPDATE "AccessGrant" SET "memberEmail" = COALESCE("memberEmail", $3) WHERE id = $1 AND version = $2 RETURNING "memberEmail"`,
-    [grant.grantId, grant.version, grant.email],
-    { prepare: "pin_grant_address" },
-  );
-  return row?.memberEmail ?? null;
+export async function pinGrantAddress(db: Database, grant: { customerId: string; grantId: string; version: number }): Promise<string | null> {
+  return db.transaction(async (tx) => {
+    await lockCustomer(tx, grant.customerId);
+    const [row] = await tx.sql<{ memberEmail: string }>(
+      `UPDATE "AccessGrant" SET "memberEmail" = COALESCE(
+         "memberEmail",
+         (SELECT sibling."memberEmail" FROM "AccessGrant" sibling
+           WHERE sibling."customerId" = $3 AND sibling."memberEmail" IS NOT NULL ORDER BY sibling."updatedAt", sibling.id LIMIT 1),
+         (SELECT email FROM "Customer" WHERE id = $3))
+        WHERE id = $1 AND version = $2 RETURNING "memberEmail"`,
+      [grant.grantId, grant.version, grant.customerId],
+      { prepare: "pin_grant_address" },
+    );
+    return row?.memberEmail ?? null;
+  });
 }
 
 export async function recordGrantDone(

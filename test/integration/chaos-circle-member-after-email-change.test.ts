@@ -85,4 +85,41 @@ describe("Circle after an email change at Stripe", () => {
     expect(stack.circle.memberCount()).toBe(1);
     expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
   });
+
+  // Found by the 10,000-event replay (seed 20261201): the second group's grant ran while the
+  // first one's answer was lost, so nothing yet said the customer was in Circle, and it created
+  // a member under the new address.
+  it("grants a second access group to the member an unanswered first grant created, after an email change", async () => {
+    stack.circle.fail({ timeoutMs: 0, applyThenHang: true, method: "POST", path: "/community_members" });
+    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 10 * DAY });
+    expect((await stack.postStripe(checkoutCompleted(p))).status).toBe(200);
+    for (let runs = 0; runs < 10 && !stack.circle.requests().some((request) => request.method === "POST" && request.path === "/community_members"); runs++) await stack.worker.runOnce();
+    expect(stack.circle.memberCount()).toBe(1);
+    const holdCommunityRetry = (runAt: string) =>
+      stack.db.sql(`UPDATE "Job" SET "runAt" = ${runAt} WHERE kind = 'circle.grant' AND status = 'queued' AND (payload->>'accessGroupId')::int = $1`, [stack.ids.communityGroup]);
+    await holdCommunityRetry("now() + interval '1 hour'");
+    await post(customerUpdated(p, "renamed@example.com", { created: p.at + DAY }));
+    await post(
+      stripeEvent({
+        type: "checkout.session.completed",
+        created: p.at + 2 * DAY,
+        object: {
+          id: "cs_masterclass_while_unanswered",
+          object: "checkout.session",
+          mode: "payment",
+          payment_status: "paid",
+          customer: p.customerId,
+          customer_details: { email: "renamed@example.com", name: null },
+          payment_intent: "pi_masterclass_while_unanswered",
+          metadata: { price_id: "price_demo_masterclass" },
+        },
+      }),
+    );
+    await holdCommunityRetry("now()");
+    await stack.drain();
+
+    expect(stack.circle.memberCount()).toBe(1);
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
+    expect(stack.circle.membersOf(stack.ids.masterclassGroup)).toEqual([p.email]);
+  });
 });
