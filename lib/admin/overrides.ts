@@ -65,6 +65,7 @@ export const OVERRIDE_ACTIONS = [
   "linkEmail",
   "linkStripeCustomer",
   "merge",
+  "clearOverride",
 ] as const;
 
 /** The body of `POST /api/admin/customers/{id}/overrides`. Fields it does not name (an `actor`, say) are ignored. */
@@ -88,6 +89,12 @@ export const overrideRequest = z.discriminatedUnion(
       stripeCustomerId: z.string({ error: "a Stripe customer id (cus_...)" }).trim().regex(/^cus_[A-Za-z0-9]+$/, { error: "a Stripe customer id (cus_...)" }),
     }),
     z.object({ action: z.literal("merge"), ...base, otherCustomerId: z.string({ error: "the id of the record to merge into this one" }).trim().min(1).max(100) }),
+    z.object({
+      action: z.literal("clearOverride"),
+      ...base,
+      scope: z.enum(["access", "tag"], { error: "access or tag" }),
+      targetId: z.number({ error: "the access group or tag id the override is on (a number)" }).int().positive(),
+    }),
   ],
   { error: (issue) => (issue.code === "invalid_union" ? `one of ${OVERRIDE_ACTIONS.join(", ")}` : undefined) },
 );
@@ -214,6 +221,8 @@ function perform(context: Context, input: OverrideRequest): Promise<Change> {
       return linkStripeCustomer(context, input.stripeCustomerId);
     case "merge":
       return merge(context, input.otherCustomerId);
+    case "clearOverride":
+      return clearDecision(context, input.scope, input.targetId);
   }
 }
 
@@ -242,6 +251,11 @@ async function decide(context: Context, scope: OverrideScope, targetId: number, 
     reason: context.reason,
     actor: actorLabel(context.actor),
   });
+  return rederivedChange(context, scope, targetId, previous, effect);
+}
+
+/** The record re-derived after an override on a group or tag changed (`effect` null: cleared), as the audit row's before and after. */
+async function rederivedChange(context: Context, scope: OverrideScope, targetId: number, previous: OverrideEffect | null, effect: OverrideEffect | null): Promise<Change> {
   const { held, intents } = await rederive(context);
   const target = scope === "access" ? "accessGroupId" : "tagId";
   const rowBefore =
@@ -250,6 +264,13 @@ async function decide(context: Context, scope: OverrideScope, targetId: number, 
     before: { [target]: targetId, override: previous, state: rowBefore },
     after: { [target]: targetId, override: effect, state: stateAfter(scope, targetId, rowBefore, intents), jobs: jobsOf(intents) },
   };
+}
+
+/** Takes a grant or revoke, an added or removed tag, back: the record follows its events again. */
+async function clearDecision(context: Context, scope: OverrideScope, targetId: number): Promise<Change> {
+  const previous = await store.clearOverride(context.tx, { customerId: context.customerId, scope, targetId });
+  if (!previous) throw new Refusal(409, `no override on ${scope === "access" ? "access group" : "tag"} ${targetId} to clear`);
+  return rederivedChange(context, scope, targetId, previous, null);
 }
 
 async function endJourney(context: Context, journeyId: string): Promise<Change> {

@@ -621,6 +621,15 @@ export async function setOverride(tx: Session, decision: OverrideDecision): Prom
   return row?.previous ?? null;
 }
 
+/** Removes the customer's override on a group or tag, so the record follows its events again; the effect it had, or null when there was none. */
+export async function clearOverride(tx: Session, target: Pick<OverrideDecision, "customerId" | "scope" | "targetId">): Promise<OverrideEffect | null> {
+  const [row] = await tx.sql<{ effect: OverrideEffect }>(
+    `DELETE FROM "Override" WHERE "customerId" = $1 AND scope = $2::"OverrideScope" AND "targetId" = $3 RETURNING effect::text AS effect`,
+    [target.customerId, target.scope, target.targetId],
+  );
+  return row?.effect ?? null;
+}
+
 export interface JourneyEnd {
   kind: JourneyKind;
   key: string;

@@ -247,6 +247,16 @@ describe.skipIf(!runs)("the support console in Chromium", () => {
     // Circle itself, read live, agrees: Ada is out of the group.
     await circle.getByRole("button", { name: "Read Circle live" }).click();
     await expect.poll(() => circle.locator(".live-read").textContent(), { timeout: 10_000 }).toMatch(/Group 101: not in the group; record says revoked\s*agrees/);
+
+    // Clearing the override hands Ada back to her events: she has paid, so the grant goes out again.
+    const clear = console_.getByRole("form", { name: `Clear the override on access group ${COMMUNITY_GROUP}` });
+    expect(await clear.textContent()).toContain(reason);
+    await clear.getByLabel(/Reason/).fill("Billing checked: the chargeback threat is withdrawn (e2e)");
+    await clear.getByRole("button", { name: "Clear override" }).click();
+    await expect.poll(() => clear.getByRole("status").textContent(), ACTION).toMatch(/Override cleared.*Audit: override\.clearOverride by admin:admin@example\.com/);
+    await reloadUntil(console_, async () => /Group 101:\s*(invited|active)/.test((await circle.textContent()) ?? ""));
+    expect(await circle.textContent()).not.toMatch(/override:/);
+    expect(await console_.getByRole("form", { name: /^Clear the override/ }).count()).toBe(0);
   });
 
   it("lists one customer's webhook events and replays one with a reason; no dead letter waits", async () => {

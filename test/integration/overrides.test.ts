@@ -89,6 +89,13 @@ describe("refused overrides write nothing", () => {
       /changed since the form was loaded/,
     ],
     ["an unknown journey", (id) => [id, { action: "endJourney", reason: "done", journeyId: crypto.randomUUID() }, ADMIN_TOKEN], 404, /no journey/],
+    [
+      "clearing an override there is not",
+      (id) => [id, { action: "clearOverride", reason: "undo the goodwill grant", scope: "access", targetId: stack.ids.communityGroup }, ADMIN_TOKEN],
+      409,
+      /^no override on access group \d+ to clear$/,
+    ],
+    ["clearing an override of no known kind", (id) => [id, { action: "clearOverride", reason: "undo", scope: "plan", targetId: 1 }, ADMIN_TOKEN], 400, /^scope: access or tag/],
     ["no token", (id) => [id, { action: "revokeAccess", reason: "chargeback", accessGroupId: stack.ids.communityGroup }, null], 401, /sign in/],
   ])("%s", async (_case, request, status, error) => {
     const { id } = await buyer();
@@ -203,6 +210,46 @@ describe("access and tags", () => {
     expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([]);
     rec = await record(id);
     expect(rec.overrides).toEqual([expect.objectContaining({ effect: "deny", reason: "goodwill period over" })]);
+  });
+
+  it("clears a goodwill grant: the refunded customer follows the refund again, and the clearing is audited", async () => {
+    const p = newPurchase();
+    const { id } = await buyer(p);
+    await deliver(chargeRefunded(p));
+    expect((await override(id, { action: "grantAccess", reason: "goodwill after the outage", accessGroupId: stack.ids.communityGroup })).status).toBe(202);
+    await stack.drain();
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
+
+    const cleared = await override(id, { action: "clearOverride", reason: "goodwill period over", scope: "access", targetId: stack.ids.communityGroup });
+    expect(cleared.status).toBe(202);
+    expect(cleared.body.audit).toMatchObject({
+      action: "override.clearOverride",
+      actor: "api-token",
+      reason: "goodwill period over",
+      before: { accessGroupId: stack.ids.communityGroup, override: "allow" },
+      after: { accessGroupId: stack.ids.communityGroup, override: null, state: "revoked", jobs: [expect.stringMatching(/^circle\.revoke /)] },
+    });
+    await stack.drain();
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([]);
+    const rec = await record(id);
+    expect(rec.overrides).toEqual([]);
+    expect(rec.access).toMatchObject([{ state: "revoked" }]);
+    // Cleared, not banned: a new purchase grants access as any purchase does.
+    const again = { ...newPurchase(), email: p.email };
+    await deliver(checkoutCompleted(again), invoiceEvent(again, "invoice.paid"));
+    await stack.drain();
+    expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
+  });
+
+  it("clears a removed tag: the member's tag comes back with the next derive", async () => {
+    const { id, p } = await buyer();
+    expect((await override(id, { action: "removeTag", reason: "asked for no member emails", tagId: stack.ids.activeTag })).status).toBe(202);
+    await stack.drain();
+    expect(stack.kit.tagsOf(p.email)).not.toContain(stack.ids.activeTag);
+    expect((await override(id, { action: "clearOverride", reason: "opted back in by email", scope: "tag", targetId: stack.ids.activeTag })).status).toBe(202);
+    await stack.drain();
+    expect(stack.kit.tagsOf(p.email)).toContain(stack.ids.activeTag);
+    expect((await record(id)).overrides).toEqual([]);
   });
 
   it("takes a tag off and keeps it off; puts a tag on", async () => {

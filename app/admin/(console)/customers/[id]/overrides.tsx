@@ -42,8 +42,30 @@ export function OverridesPanel({ view, catalog, version }: { view: CustomerView;
   return (
     <section aria-labelledby="overrides-heading">
       <h2 id="overrides-heading">Overrides</h2>
-      <p className="lede">A deliberate decision the record keeps: later events and the reconciler respect it (a revoke stays a ban until someone grants again).</p>
+      <p className="lede">
+        A deliberate decision the record keeps: later events and the reconciler respect it (a revoke stays a ban until someone grants again or clears it).
+      </p>
       <div className="actions-grid">
+        {view.overrides.map((held) => {
+          const target = held.scope === "access" ? `access group ${held.targetId}` : `tag ${held.targetId}`;
+          const id = `clear-${held.scope}-${held.targetId}`;
+          return (
+            <div className="panel" key={id}>
+              <ActionForm
+                url={url}
+                fixed={{ ...form("clearOverride"), scope: held.scope, targetId: held.targetId }}
+                title={`Clear the override on ${target}`}
+                submitLabel="Clear override"
+                done="Override cleared: the record follows its events again."
+              >
+                <p>
+                  {held.effect === "deny" ? "Kept off" : "Held on"} by {held.actor} on {when(held.at)}: {held.reason}
+                </p>
+                <Reason id={`${id}-reason`} />
+              </ActionForm>
+            </div>
+          );
+        })}
         <div className="panel">
           <ActionForm url={url} fixed={form("grantAccess")} numbers={["accessGroupId"]} title="Grant access" submitLabel="Grant access" done="Access granted; the grant is on its way to Circle.">
             <SelectField id="grant-group" label="Access group" name="accessGroupId" options={groups} required />
