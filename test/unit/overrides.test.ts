@@ -136,6 +136,7 @@ describe("overrideRequest", () => {
     [{ action: "linkEmail", reason: "work address", email: " Ada@Work.Example " }, { action: "linkEmail", reason: "work address", email: "ada@work.example" }],
     [{ action: "linkStripeCustomer", reason: "second card", stripeCustomerId: "cus_Abc123" }, { action: "linkStripeCustomer", reason: "second card", stripeCustomerId: "cus_Abc123" }],
     [{ action: "merge", reason: "typo at checkout", otherCustomerId: "c2" }, { action: "merge", reason: "typo at checkout", otherCustomerId: "c2" }],
+    [{ action: "clearOverride", reason: "goodwill over", scope: "access", targetId: 101 }, { action: "clearOverride", reason: "goodwill over", scope: "access", targetId: 101 }],
   ])("accepts %j", (body, parsed) => {
     expect(overrideRequest.parse(body)).toEqual(parsed);
   });
@@ -148,7 +149,9 @@ describe("overrideRequest", () => {
     [{ action: "addTag", reason: "because", tagId: "10" }, "tagId: a Kit tag id of the plan catalog (a number)"],
     [{ action: "linkEmail", reason: "because", email: "not-an-address" }, "email: an email address"],
     [{ action: "linkStripeCustomer", reason: "because", stripeCustomerId: "sub_1" }, "stripeCustomerId: a Stripe customer id (cus_...)"],
-    [{ action: "ban", reason: "because" }, "action: one of grantAccess, revokeAccess, addTag, removeTag, endJourney, resendInvite, linkEmail, linkStripeCustomer, merge"],
+    [{ action: "clearOverride", reason: "because", scope: "journey", targetId: 101 }, "scope: access or tag"],
+    [{ action: "clearOverride", reason: "because", scope: "tag", targetId: -3 }, "targetId: the access group or tag id the override is on (a number)"],
+    [{ action: "ban", reason: "because" }, "action: one of grantAccess, revokeAccess, addTag, removeTag, endJourney, resendInvite, linkEmail, linkStripeCustomer, merge, clearOverride"],
   ])("refuses %j with %j", (body, message) => {
     const result = overrideRequest.safeParse(body);
     expect(result.success).toBe(false);
