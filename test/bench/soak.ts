@@ -6,7 +6,7 @@
 //    providers (real HTTP, in this process).
 // 2. Capacity: the Next webhook route's closed-loop throughput with SOAK_SENDERS senders, measured
 //    in this run (SOAK_CAPACITY_S seconds).
-// 3. The soak: Stripe checkouts sent open-loop at half that rate (each a new customer, so the
+// 3. The soak: Stripe checkouts sent open-loop at SOAK_RATE_SHARE of that rate, half by default (each a new customer, so the
 //    worker grants, tags and follows up on every one), with SOAK_CONVERSATIONS customers chatting
 //    alongside (one turn every SOAK_CHAT_PAUSE_MS each, through POST /api/chat with a signed
 //    identity, read to the end of the stream).
@@ -43,6 +43,8 @@ const settings = z
     SOAK_CONVERSATIONS: z.coerce.number().int().min(0).default(4),
     SOAK_CHAT_PAUSE_MS: z.coerce.number().int().min(0).default(2_000),
     SOAK_SAMPLE_S: z.coerce.number().positive().default(15),
+    /** The share of the measured capacity the soak sends at: 0.5 loads the web app; a lower share is a rate one worker keeps up with. */
+    SOAK_RATE_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   })
   .parse(process.env);
 
@@ -136,7 +138,7 @@ async function main() {
 
   console.log(`1. capacity: Next webhook route, ${settings.SOAK_SENDERS} senders, ${settings.SOAK_CAPACITY_S} s`);
   const capacity = await closedLoop({ origin, path: "/api/webhooks/stripe", senders: settings.SOAK_SENDERS, warmupMs: 3_000, measureMs: settings.SOAK_CAPACITY_S * 1000, secret });
-  const rate = capacity.eventsPerSecond / 2;
+  const rate = capacity.eventsPerSecond * settings.SOAK_RATE_SHARE;
   console.log(`   ${fmt(capacity.eventsPerSecond)} events/s (p95 ${ms(capacity.latency.p95)} ms); the soak sends ${fmt(rate, 1)}/s`);
   // The capacity run's side effects are still queued: the soak starts with them (waiting for one
   // worker to carry them out would take longer than the measurement), and its backlog is reported.
@@ -262,7 +264,7 @@ async function main() {
   const meanOf = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 
   console.log("");
-  console.log(`| soak (${settings.SOAK_MINUTES} min, ${fmt(rate, 1)} checkouts/s = half of ${fmt(capacity.eventsPerSecond)}/s, ${settings.SOAK_CONVERSATIONS} chatting) | figure |`);
+  console.log(`| soak (${settings.SOAK_MINUTES} min, ${fmt(rate, 1)} checkouts/s = ${fmt(100 * settings.SOAK_RATE_SHARE)}% of ${fmt(capacity.eventsPerSecond)}/s, ${settings.SOAK_CONVERSATIONS} chatting) | figure |`);
   console.log("|---|---|");
   console.log(`| checkouts sent / chat turns | ${sent} / ${chats} |`);
   console.log(`| errors | ${errors.count}${errors.count ? ` (${errors.describe().slice(0, 400)})` : ""} |`);
