@@ -52,7 +52,7 @@ SELECT
        -- With no record, the tickets the signed-in identity opened itself (paid under another address, say).
        UNION ALL
        SELECT id, category, status, "createdAt" FROM "Ticket"
-        WHERE customer.id IS NULL AND identity = $4 AND "customerId" IS NULL AND status IN ('open', 'pending')) AS own) AS tickets
+        WHERE customer.id IS NULL AND identity = COALESCE($1, $2) AND "customerId" IS NULL AND status IN ('open', 'pending')) AS own) AS tickets
 FROM customer`;
 
 function epochMs(column: string) {
@@ -84,7 +84,7 @@ export async function readEntitlementView(
   now = new Date(),
 ): Promise<EntitlementLookup> {
   const asOf = now.toISOString();
-  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), [...CUSTOMER_VISIBLE_WORK.keys()], identity], { prepare: "entitlement_view" });
+  const [row] = await db.sql<ViewRows & Row>(VIEW_SQL, [...identityParams(identity), [...CUSTOMER_VISIBLE_WORK.keys()]], { prepare: "entitlement_view" });
   const openTickets = (row?.tickets ?? []).map((ticket) => ({
     reference: ticketReference(ticket.id),
     category: ticket.category,

@@ -371,7 +371,6 @@ export async function readGrantForJob(db: Database, customerId: string, accessGr
   return row ?? null;
 }
 
-/** A grant went through: invited or active in Circle, as the member it was granted to, linked to the customer. */
 /**
  * The address a grant goes to Circle under, fixed before its first request, so that a retry
  * after a dropped answer (or a worker killed mid-grant) reaches the member the first attempt may
@@ -398,6 +397,7 @@ export async function pinGrantAddress(db: Database, grant: { customerId: string;
   });
 }
 
+/** A grant went through: invited or active in Circle, as the member it was granted to, linked to the customer. */
 export async function recordGrantDone(
   db: Database,
   done: { grantId: string; version: number; state: "invited" | "active"; circleMemberId: number; memberEmail: string; customerId: string },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findCustomerId, getCustomerRecord } from "../../lib/record/read";
 import { startStack, type Stack } from "../../lib/sandbox/stack";
-import { checkoutCompleted, customerUpdated, invoiceEvent, newPurchase, stripeEvent, subscriptionEvent } from "../../lib/sandbox/stripe-events";
+import { checkoutCompleted, customerUpdated, invoiceEvent, newPurchase, stripeEvent, subscriptionEvent, type Purchase } from "../../lib/sandbox/stripe-events";
 
 // Regression (found by the chaos replay, test/chaos): a customer who changed their email at
 // Stripe after Circle access was set up got a second Circle member, and a second invitation, at
@@ -23,6 +23,23 @@ async function post(event: object) {
   expect((await stack.postStripe(event)).status).toBe(200);
   await stack.drain();
 }
+
+/** A one-time masterclass purchase (another access group) by the renamed customer, two days after the first. */
+const masterclassBought = (p: Purchase, name: string) =>
+  stripeEvent({
+    type: "checkout.session.completed",
+    created: p.at + 2 * DAY,
+    object: {
+      id: `cs_${name}`,
+      object: "checkout.session",
+      mode: "payment",
+      payment_status: "paid",
+      customer: p.customerId,
+      customer_details: { email: "renamed@example.com", name: null },
+      payment_intent: `pi_${name}`,
+      metadata: { price_id: "price_demo_masterclass" },
+    },
+  });
 
 describe("Circle after an email change at Stripe", () => {
   it("grants a resubscribing customer's access to the member they already are, without a second invitation", async () => {
@@ -47,22 +64,7 @@ describe("Circle after an email change at Stripe", () => {
     await post(checkoutCompleted(p));
     await post(invoiceEvent(p, "invoice.paid"));
     await post(customerUpdated(p, "renamed@example.com", { created: p.at + DAY }));
-    await post(
-      stripeEvent({
-        type: "checkout.session.completed",
-        created: p.at + 2 * DAY,
-        object: {
-          id: "cs_masterclass_after_rename",
-          object: "checkout.session",
-          mode: "payment",
-          payment_status: "paid",
-          customer: p.customerId,
-          customer_details: { email: "renamed@example.com", name: null },
-          payment_intent: "pi_masterclass_after_rename",
-          metadata: { price_id: "price_demo_masterclass" },
-        },
-      }),
-    );
+    await post(masterclassBought(p, "masterclass_after_rename"));
 
     expect(stack.circle.memberCount()).toBe(1);
     expect(stack.circle.membersOf(stack.ids.communityGroup)).toEqual([p.email]);
@@ -99,22 +101,7 @@ describe("Circle after an email change at Stripe", () => {
       stack.db.sql(`UPDATE "Job" SET "runAt" = ${runAt} WHERE kind = 'circle.grant' AND status = 'queued' AND (payload->>'accessGroupId')::int = $1`, [stack.ids.communityGroup]);
     await holdCommunityRetry("now() + interval '1 hour'");
     await post(customerUpdated(p, "renamed@example.com", { created: p.at + DAY }));
-    await post(
-      stripeEvent({
-        type: "checkout.session.completed",
-        created: p.at + 2 * DAY,
-        object: {
-          id: "cs_masterclass_while_unanswered",
-          object: "checkout.session",
-          mode: "payment",
-          payment_status: "paid",
-          customer: p.customerId,
-          customer_details: { email: "renamed@example.com", name: null },
-          payment_intent: "pi_masterclass_while_unanswered",
-          metadata: { price_id: "price_demo_masterclass" },
-        },
-      }),
-    );
+    await post(masterclassBought(p, "masterclass_while_unanswered"));
     await holdCommunityRetry("now()");
     await stack.drain();
 
