@@ -13,7 +13,11 @@ const tag = z.object({ customerId, tagId: z.number().int(), version: z.number().
 
 interface KindSpec<Payload> {
   payload: z.ZodType<Payload>;
-  /** Lower runs first: apply events before their side effects, access before email. */
+  /**
+   * A head start in seconds: jobs are claimed in order of runAt + priority (lib/jobs/queue.ts
+   * `claimJobs`), so events are applied before their side effects and access goes before
+   * email, yet no backlog of one kind holds another back for longer than the difference.
+   */
   priority: number;
   /** What a customer is told the job is doing while it is pending; null: nothing they wait for. */
   label: string | null;

@@ -17,6 +17,8 @@ export interface ClaimedJob {
   dedupeKey: string;
   attempts: number;
   maxAttempts: number;
+  /** Claims of this job whose lease ran out before they were settled. */
+  leasesLost: number;
   customerId: string | null;
 }
 
@@ -41,19 +43,46 @@ export async function settleAdoptedApplyJobs(session: Session, ledgerIds: string
   );
 }
 
-/** Claims due jobs, except those of `pausedProviders` (kinds "<provider>.*"), whose request budget is known to be spent. */
+/**
+ * Claims due jobs, except those of `pausedProviders` (kinds "<provider>.*"), whose request
+ * budget is known to be spent.
+ *
+ * Order: `runAt` plus the kind's priority in seconds. Strict priority order let a backlog of
+ * event applies starve every side effect (paid customers waited for access until the last
+ * apply of a launch burst was done); as a head start, applies still run before the side
+ * effects they cause, and a side effect waits at most its head start behind newer applies.
+ * The candidates are read from the (status, priority, runAt) index: the oldest due jobs of each
+ * priority present (a loose index scan finds them), and the running jobs whose lease ran out.
+ *
+ * A job whose lease ran out is claimed again without spending an attempt (its worker died or
+ * hung; the job did not fail) and counts a lost lease instead, which the worker caps.
+ */
 export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number, pausedProviders: string[] = []): Promise<ClaimedJob[]> {
   return db.sql<ClaimedJob & Record<string, unknown>>(
-    `UPDATE "Job" SET status = 'running', "lockedBy" = $1, attempts = attempts + 1,
+    `WITH RECURSIVE classes AS (
+       (SELECT priority FROM "Job" WHERE status = 'queued' ORDER BY priority LIMIT 1)
+       UNION ALL
+       SELECT (SELECT priority FROM "Job" WHERE status = 'queued' AND priority > classes.priority ORDER BY priority LIMIT 1)
+         FROM classes WHERE classes.priority IS NOT NULL),
+     candidates AS (
+       SELECT head.id FROM classes CROSS JOIN LATERAL (
+         SELECT id FROM "Job"
+          WHERE status = 'queued' AND priority = classes.priority AND "runAt" <= now() AND split_part(kind, '.', 1) <> ALL($4::text[])
+          ORDER BY "runAt" LIMIT $3 * 4) AS head
+       UNION ALL
+       SELECT id FROM "Job" WHERE status = 'running' AND "leaseUntil" < now() AND split_part(kind, '.', 1) <> ALL($4::text[]))
+     UPDATE "Job" SET status = 'running', "lockedBy" = $1,
+        attempts = attempts + CASE WHEN status = 'running' THEN 0 ELSE 1 END,
+        "leasesLost" = "leasesLost" + CASE WHEN status = 'running' THEN 1 ELSE 0 END,
         "leaseUntil" = now() + make_interval(secs => $2::double precision / 1000), "updatedAt" = now()
       WHERE id IN (
         SELECT id FROM "Job"
-         WHERE ((status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now()))
-           AND split_part(kind, '.', 1) <> ALL($4::text[])
-         ORDER BY priority, "runAt"
+         WHERE id IN (SELECT id FROM candidates)
+           AND ((status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now()))
+         ORDER BY "runAt" + make_interval(secs => priority)
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "customerId"`,
+      RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "leasesLost", "customerId"`,
     [workerId, leaseMs, limit, pausedProviders],
     { prepare: "job_claim" },
   );

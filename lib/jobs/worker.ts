@@ -65,7 +65,8 @@ function correlationIdOf(job: ClaimedJob): string {
 /** The kind's handler run on the payload its schema parsed. */
 async function runJob(handlers: JobHandlers, job: ClaimedJob) {
   if (!isJobKind(job.kind)) throw giveUp(`no handler for job kind ${job.kind}`);
-  if (job.attempts > job.maxAttempts) throw giveUp("lease expired on every attempt");
+  // A lost lease costs no attempt, so a job that kills or hangs its worker every time is stopped here.
+  if (job.leasesLost >= job.maxAttempts) throw giveUp(`its lease ran out ${job.leasesLost} times without an outcome: it may be what stops its worker`);
   const handler = handlers[job.kind] as JobHandler<unknown>;
   await handler.run(JOB_KINDS[job.kind].payload.parse(job.payload), job);
 }
