@@ -14,8 +14,9 @@ const tag = z.object({ customerId, tagId: z.number().int(), version: z.number().
 interface KindSpec<Payload> {
   payload: z.ZodType<Payload>;
   /**
-   * Among jobs due from the same instant, lower runs first (a grant before the Kit tags its
-   * fold enqueued with it). Due jobs run oldest first whatever their kind (lib/jobs/queue.ts).
+   * A head start in seconds: jobs are claimed in order of runAt + priority (lib/jobs/queue.ts
+   * `claimJobs`), so events are applied before their side effects and access goes before
+   * email, yet no backlog of one kind holds another back for longer than the difference.
    */
   priority: number;
   /** What a customer is told the job is doing while it is pending; null: nothing they wait for. */
@@ -133,9 +134,9 @@ export const CUSTOMER_VISIBLE_WORK: ReadonlyMap<string, string> = new Map(
   }),
 );
 
-/** The job that carries out a lifecycle intent for a customer, due from `runAt` (default: now). */
-export function intentJob(customerId: string, intent: Intent, runAt?: Date): JobRow {
-  const options = { customerId, runAt };
+/** The job that carries out a lifecycle intent for a customer. */
+export function intentJob(customerId: string, intent: Intent): JobRow {
+  const options = { customerId };
   switch (intent.kind) {
     case "circle.grant":
     case "circle.revoke":

@@ -47,24 +47,28 @@ export async function settleAdoptedApplyJobs(session: Session, ledgerIds: string
  * Claims due jobs, except those of `pausedProviders` (kinds "<provider>.*"), whose request
  * budget is known to be spent.
  *
- * Oldest due first, whatever the kind; priority only orders jobs due from the same instant.
- * A fold's side effects are due from when their event was received (lib/record/apply.ts), so
- * in a burst of payments the first payer's access is granted before later payments are
- * applied, and no kind's backlog holds another kind back. (A strict priority order let a
- * backlog of applies starve every grant and tag: paid customers waited for access until the
- * last event of a launch burst was applied.)
+ * Order: `runAt` plus the kind's priority in seconds. Strict priority order let a backlog of
+ * event applies starve every side effect (paid customers waited for access until the last
+ * apply of a launch burst was done); as a head start, applies still run before the side
+ * effects they cause, and a side effect waits at most its head start behind newer applies.
+ * The candidates are read from the (status, priority, runAt) index: the oldest due jobs of each
+ * priority present (a loose index scan finds them), and the running jobs whose lease ran out.
  *
  * A job whose lease ran out is claimed again without spending an attempt (its worker died or
  * hung; the job did not fail) and counts a lost lease instead, which the worker caps.
  */
 export async function claimJobs(db: Database, workerId: string, limit: number, leaseMs: number, pausedProviders: string[] = []): Promise<ClaimedJob[]> {
-  // The candidates come from the (status, runAt, priority) index: the first due queued jobs,
-  // a few times `limit` so rows other workers are locking can be skipped, and the lapsed leases.
   return db.sql<ClaimedJob & Record<string, unknown>>(
-    `WITH candidates AS (
-       (SELECT id FROM "Job"
-         WHERE status = 'queued' AND "runAt" <= now() AND split_part(kind, '.', 1) <> ALL($4::text[])
-         ORDER BY "runAt", priority LIMIT $3 * 4)
+    `WITH RECURSIVE classes AS (
+       (SELECT priority FROM "Job" WHERE status = 'queued' ORDER BY priority LIMIT 1)
+       UNION ALL
+       SELECT (SELECT priority FROM "Job" WHERE status = 'queued' AND priority > classes.priority ORDER BY priority LIMIT 1)
+         FROM classes WHERE classes.priority IS NOT NULL),
+     candidates AS (
+       SELECT head.id FROM classes CROSS JOIN LATERAL (
+         SELECT id FROM "Job"
+          WHERE status = 'queued' AND priority = classes.priority AND "runAt" <= now() AND split_part(kind, '.', 1) <> ALL($4::text[])
+          ORDER BY "runAt" LIMIT $3 * 4) AS head
        UNION ALL
        SELECT id FROM "Job" WHERE status = 'running' AND "leaseUntil" < now() AND split_part(kind, '.', 1) <> ALL($4::text[]))
      UPDATE "Job" SET status = 'running', "lockedBy" = $1,
@@ -75,7 +79,7 @@ export async function claimJobs(db: Database, workerId: string, limit: number, l
         SELECT id FROM "Job"
          WHERE id IN (SELECT id FROM candidates)
            AND ((status = 'queued' AND "runAt" <= now()) OR (status = 'running' AND "leaseUntil" < now()))
-         ORDER BY "runAt", priority
+         ORDER BY "runAt" + make_interval(secs => priority)
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "leasesLost", "customerId"`,

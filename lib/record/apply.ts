@@ -55,7 +55,7 @@ export async function applyWebhookEvent(db: Database, catalog: PlanCatalog, ledg
       return { outcome: "waiting" as const, reason: "customer not identified yet" };
     }
     await linkAndAdopt(tx, customerId, refs);
-    const { intents } = await refold(tx, customerId, ledgerId, catalog, now, row.eventId, { queuedSince: new Date(row.receivedAt) });
+    const { intents } = await refold(tx, customerId, ledgerId, catalog, now, row.eventId);
     return { outcome: "applied" as const, customerId, intents };
   });
 }
@@ -80,7 +80,7 @@ export interface Rederived {
  * customer's pending events (those a link adopted) are applied by it.
  */
 export async function rederiveRecord(tx: Session, catalog: PlanCatalog, customerId: string, now: Date, correlationId: string): Promise<Rederived> {
-  return refold(tx, customerId, null, catalog, now, correlationId, { appliedAt: now });
+  return refold(tx, customerId, null, catalog, now, correlationId, now);
 }
 
 /**
@@ -125,9 +125,6 @@ export async function adoptEventsNaming(tx: Session, customerId: string, email: 
 /**
  * Folds the customer's history and writes what it implies; `ledgerId` is the event being
  * applied, if any; `appliedAt` marks the customer's pending events applied (null: a recheck).
- * The jobs it enqueues are due from `queuedSince` (default: the clock, even when `now` is a
- * moment to derive for): when the event that caused them was received, so the outbox (which runs due jobs oldest first) finishes one payment's access
- * before it applies the payments received after it.
  */
 async function refold(
   tx: Session,
@@ -136,7 +133,7 @@ async function refold(
   catalog: PlanCatalog,
   now: Date,
   correlationId: string,
-  { appliedAt = ledgerId === null ? null : now, queuedSince = new Date() }: { appliedAt?: Date | null; queuedSince?: Date } = {},
+  appliedAt: Date | null = ledgerId === null ? null : now,
 ): Promise<Rederived> {
   const held = await store.readHeldState(tx, customerId, ledgerId);
   if (ledgerId !== null && held.mergedIntoId !== null) {
@@ -154,23 +151,23 @@ async function refold(
   await store.writeRecordChanges(tx, {
     customerId,
     changes: planRecordChanges(held, desired, facts, intents),
-    jobs: jobsFor(customerId, intents, desired, queuedSince),
+    jobs: jobsFor(customerId, intents, desired),
     correlationId,
     appliedAt,
   });
   if (history.some((event) => event.kind === "customer_updated") && facts.email && facts.email !== held.customer.email) {
     const change = await store.changeCustomerEmail(tx, customerId, facts.email);
     if (change.result === "changed" && change.kitSubscriberId !== null) {
-      await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId: change.kitSubscriberId, email: facts.email }, { customerId, runAt: queuedSince })]);
+      await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId: change.kitSubscriberId, email: facts.email }, { customerId })]);
     }
   }
   await openUnpaidTickets(tx, customerId, desired);
   return { held, intents };
 }
 
-/** The jobs of a fold: one per intent (due since `queuedSince`), and the re-check when time alone will next change the record. */
-function jobsFor(customerId: string, intents: Intent[], desired: DesiredState, queuedSince: Date): JobRow[] {
-  const jobs = intents.map((intent) => intentJob(customerId, intent, queuedSince));
+/** The jobs of a fold: one per intent, and the re-check when time alone will next change the record. */
+function jobsFor(customerId: string, intents: Intent[], desired: DesiredState): JobRow[] {
+  const jobs = intents.map((intent) => intentJob(customerId, intent));
   if (desired.nextCheckAt) {
     jobs.push(jobRow("lifecycle.recheck", { customerId, at: desired.nextCheckAt.toISOString() }, { runAt: desired.nextCheckAt, customerId }));
   }

@@ -46,12 +46,11 @@ export interface LedgerEvent {
   provider: Provider;
   eventId: string;
   payload: unknown;
-  receivedAt: Date;
 }
 
 export async function readLedgerEvent(db: Database, ledgerId: string): Promise<LedgerEvent | null> {
   const [row] = await db.sql<LedgerEvent & Record<string, unknown>>(
-    `SELECT provider::text AS provider, "eventId", payload, "receivedAt" FROM "WebhookEvent" WHERE id = $1`,
+    `SELECT provider::text AS provider, "eventId", payload FROM "WebhookEvent" WHERE id = $1`,
     [ledgerId],
     { prepare: "record_ledger_event" },
   );
