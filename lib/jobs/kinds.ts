@@ -90,6 +90,17 @@ export const JOB_KIND_NAMES = Object.keys(JOB_KINDS) as JobKind[];
 
 export const isJobKind = (value: string): value is JobKind => Object.hasOwn(JOB_KINDS, value);
 
+/** The provider a kind's jobs call: the part of its name before the dot ("circle.grant": circle). */
+export const providerOf = (kind: string) => kind.split(".", 1)[0]!;
+
+/** The priorities every kind of which calls one of `providers`: nothing of theirs can run while those providers are paused. */
+export function prioritiesOnlyOf(providers: readonly string[]): number[] {
+  const priorities = new Set(JOB_KIND_NAMES.map((name) => JOB_KINDS[name].priority));
+  return [...priorities].filter((priority) =>
+    JOB_KIND_NAMES.every((name) => JOB_KINDS[name].priority !== priority || providers.includes(providerOf(name))),
+  );
+}
+
 export interface JobOptions {
   runAt?: Date;
   customerId?: string | null;

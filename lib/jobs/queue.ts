@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { Database, Session } from "../db";
-import { jobRow, type JobKind, type JobRow } from "./kinds";
+import { jobRow, prioritiesOnlyOf, type JobKind, type JobRow } from "./kinds";
 
 // The outbox, the only writer of the Job table. Jobs are written in the same transaction as
 // the state change they serve, keyed by a deterministic dedupe key, and claimed with FOR
@@ -53,6 +53,8 @@ export async function settleAdoptedApplyJobs(session: Session, ledgerIds: string
  * effects they cause, and a side effect waits at most its head start behind newer applies.
  * The candidates are read from the (status, priority, runAt) index: the oldest due jobs of each
  * priority present (a loose index scan finds them), and the running jobs whose lease ran out.
+ * A priority whose kinds are all paused is not read at all: with Circle's or Kit's budget spent,
+ * thousands of their due jobs would otherwise be read past on every claim.
  *
  * A job whose lease ran out is claimed again without spending an attempt (its worker died or
  * hung; the job did not fail) and counts a lost lease instead, which the worker caps.
@@ -65,9 +67,9 @@ export async function claimJobs(db: Database, workerId: string, limit: number, l
        SELECT (SELECT priority FROM "Job" WHERE status = 'queued' AND priority > classes.priority ORDER BY priority LIMIT 1)
          FROM classes WHERE classes.priority IS NOT NULL),
      candidates AS (
-       SELECT head.id FROM classes CROSS JOIN LATERAL (
+       SELECT head.id FROM (SELECT priority FROM classes WHERE priority <> ALL($5::int[])) AS open_classes CROSS JOIN LATERAL (
          SELECT id FROM "Job"
-          WHERE status = 'queued' AND priority = classes.priority AND "runAt" <= now() AND split_part(kind, '.', 1) <> ALL($4::text[])
+          WHERE status = 'queued' AND priority = open_classes.priority AND "runAt" <= now() AND split_part(kind, '.', 1) <> ALL($4::text[])
           ORDER BY "runAt" LIMIT $3 * 4) AS head
        UNION ALL
        SELECT id FROM "Job" WHERE status = 'running' AND "leaseUntil" < now() AND split_part(kind, '.', 1) <> ALL($4::text[]))
@@ -83,7 +85,7 @@ export async function claimJobs(db: Database, workerId: string, limit: number, l
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING id, kind, payload, "dedupeKey", attempts, "maxAttempts", "leasesLost", "customerId"`,
-    [workerId, leaseMs, limit, pausedProviders],
+    [workerId, leaseMs, limit, pausedProviders, prioritiesOnlyOf(pausedProviders)],
     { prepare: "job_claim" },
   );
 }

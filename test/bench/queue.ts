@@ -1,10 +1,12 @@
 // The outbox under a backlog (npm run bench:queue), on PostgreSQL, in process.
 //
-// 1. A launch burst: BENCH_PURCHASES checkouts recorded at once, faster than one worker applies
-//    them, while Kit's budget (120 requests a minute) runs out and its jobs wait. The product's
-//    worker and handlers run against the fake Circle and Kit. Printed: how long the apply backlog
-//    took to clear (the same run's baseline: under strict priority no customer got access before
-//    it had), when customers got access, and where Kit's jobs stood.
+// 1. Checkouts arriving faster than one worker applies them: BENCH_RATE a second for
+//    BENCH_SECONDS, recorded as the ingest server would, while Kit's budget (120 requests a
+//    minute) runs out and its jobs wait. The product's worker and handlers run against the fake
+//    Circle and Kit. Printed: how far the apply backlog grew, and how many customers got access
+//    while it was there, with their wait from payment to access. The same run's baseline is the
+//    apply backlog itself: under the old strict priority order no grant ran while an apply was due.
+//    The run ends when every grant is done, or BENCH_AFTER_S after the last apply.
 // 2. The claim's cost against the backlog it reads past: the same claims with just enough due
 //    jobs queued (baseline, same run) and with BENCH_BACKLOG due jobs of four priorities.
 import { z } from "zod";
@@ -22,7 +24,9 @@ import { cleanUp, createBenchDatabase, fmt, machineInfo, ms, quiet } from "./com
 const settings = z
   .object({
     BENCH_POSTGRES_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/postgres"),
-    BENCH_PURCHASES: z.coerce.number().int().positive().default(1_500),
+    BENCH_RATE: z.coerce.number().int().positive().default(300),
+    BENCH_SECONDS: z.coerce.number().int().positive().default(30),
+    BENCH_AFTER_S: z.coerce.number().positive().default(20),
     BENCH_BACKLOG: z.coerce.number().int().positive().default(100_000),
     BENCH_CLAIMS: z.coerce.number().int().positive().default(300),
     BENCH_QUIET_S: z.coerce.number().int().min(0).default(20),
@@ -30,38 +34,63 @@ const settings = z
   .parse(process.env);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
-async function launchBurst() {
+async function overload() {
   const { db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, 10);
   const providers = await startBenchProviders();
   const handlers = handlersForFakes({ db, catalog: parseCatalog(providers.catalog), circleUrl: providers.circleUrl, kitUrl: providers.kitUrl });
-  const entries = Array.from({ length: settings.BENCH_PURCHASES }, () => stripeLedgerEntry(checkoutCompleted(newPurchase())));
-  const startedAt = Date.now();
-  for (let i = 0; i < entries.length; i += 200) await recordEvents(db, entries.slice(i, i + 200));
-  const recordedMs = Date.now() - startedAt;
   const worker = createWorker({ db, handlers, concurrency: 4, pollMs: 20 });
+  const applyBacklog = async () =>
+    (await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE kind = 'lifecycle.apply' AND status IN ('queued', 'running')`))[0]!.n;
+  const startedAt = Date.now();
   worker.start();
-  const grantsDone = async () =>
-    (await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Job" WHERE kind = 'circle.grant' AND status = 'succeeded'`))[0]!.n;
-  while ((await grantsDone()) < settings.BENCH_PURCHASES) await new Promise((resolve) => setTimeout(resolve, 250));
+  let sent = 0;
+  let largestBacklog = 0;
+  for (let tick = 0; tick < settings.BENCH_SECONDS * 10; tick++) {
+    const due = Math.round(((tick + 1) * settings.BENCH_RATE) / 10) - sent;
+    await recordEvents(db, Array.from({ length: due }, () => stripeLedgerEntry(checkoutCompleted(newPurchase()))));
+    sent += due;
+    if (tick % 10 === 9) largestBacklog = Math.max(largestBacklog, await applyBacklog());
+    await sleep(Math.max(0, startedAt + (tick + 1) * 100 - Date.now()));
+  }
+  const arrivalsEndedAt = Date.now();
+  const backlogAtEnd = await applyBacklog();
+  for (;;) {
+    const [now] = await db.sql<{ grants: number; applying: number; lastApplied: number | null }>(
+      `SELECT count(*) FILTER (WHERE kind = 'circle.grant' AND status = 'succeeded')::int AS grants,
+              count(*) FILTER (WHERE kind = 'lifecycle.apply' AND status IN ('queued', 'running'))::int AS applying,
+              (EXTRACT(EPOCH FROM max("finishedAt") FILTER (WHERE kind = 'lifecycle.apply')) * 1000)::float8 AS "lastApplied"
+         FROM "Job"`,
+    );
+    if (now!.grants === sent) break;
+    if (now!.applying === 0 && now!.lastApplied !== null && Date.now() - now!.lastApplied > settings.BENCH_AFTER_S * 1000) break;
+    await sleep(250);
+  }
   await worker.stop();
 
-  const since = (column: string, kind: string) =>
-    db.sql<{ ms: number }>(`SELECT (EXTRACT(EPOCH FROM ${column}) * 1000 - $2)::float8 AS ms FROM "Job" WHERE kind = $1 AND status = 'succeeded' ORDER BY 1`, [
-      kind,
-      startedAt,
-    ]);
-  const applies = (await since(`"finishedAt"`, "lifecycle.apply")).map((row) => row.ms);
-  const access = (await since(`"finishedAt"`, "circle.grant")).map((row) => row.ms);
+  const [{ lastApplied }] = (await db.sql<{ lastApplied: number }>(
+    `SELECT (EXTRACT(EPOCH FROM max("finishedAt")) * 1000)::float8 AS "lastApplied" FROM "Job" WHERE kind = 'lifecycle.apply'`,
+  )) as [{ lastApplied: number }];
+  // Each grant against the payment it follows: the customer's checkout event's arrival.
+  const access = await db.sql<{ at: number; waitMs: number }>(
+    `SELECT (EXTRACT(EPOCH FROM j."finishedAt") * 1000)::float8 AS at, (EXTRACT(EPOCH FROM j."finishedAt" - e."receivedAt") * 1000)::float8 AS "waitMs"
+       FROM "Job" j JOIN "WebhookEvent" e ON e."customerId" = j."customerId"
+      WHERE j.kind = 'circle.grant' AND j.status = 'succeeded' ORDER BY 1`,
+  );
+  const duringBacklog = access.filter((grant) => grant.at < lastApplied);
+  const waits = duringBacklog.map((grant) => grant.waitMs).sort((a, b) => a - b);
   const kit = await db.sql<{ status: string; n: number }>(`SELECT status::text AS status, count(*)::int AS n FROM "Job" WHERE kind LIKE 'kit.%' GROUP BY 1 ORDER BY 1`);
-  const lastApply = applies.at(-1)!;
-  console.log(`\n## Launch burst: ${fmt(settings.BENCH_PURCHASES)} checkouts recorded in ${ms(recordedMs)} ms, one worker (concurrency 4)`);
-  console.log(`| | s after the burst |`);
+  const applyRate = sent / ((lastApplied - startedAt) / 1000);
+  console.log(`\n## Overload: ${fmt(settings.BENCH_RATE)} checkouts/s for ${settings.BENCH_SECONDS} s (${fmt(sent)}), one worker (concurrency 4)`);
+  console.log(`| | |`);
   console.log(`|---|---|`);
-  console.log(`| apply backlog cleared (the last event applied) | ${fmt(lastApply / 1000, 1)} |`);
-  console.log(`| first customer with access | ${fmt(access[0]! / 1000, 2)} |`);
-  console.log(`| access, p50 / p95 / last | ${fmt(percentile(access, 50) / 1000, 1)} / ${fmt(percentile(access, 95) / 1000, 1)} / ${fmt(access.at(-1)! / 1000, 1)} |`);
-  console.log(`customers with access before the apply backlog cleared: ${fmt(access.filter((at) => at < lastApply).length)} of ${fmt(access.length)}`);
+  console.log(`| events applied per second (whole run) | ${fmt(applyRate)} |`);
+  console.log(`| apply backlog: largest seen / when arrivals ended | ${fmt(largestBacklog)} / ${fmt(backlogAtEnd)} |`);
+  console.log(`| apply backlog cleared | ${fmt((lastApplied - startedAt) / 1000, 1)} s after the first arrival (${fmt((lastApplied - arrivalsEndedAt) / 1000, 1)} s after the last) |`);
+  console.log(`| customers given access while applies were still due | ${fmt(duringBacklog.length)} of ${fmt(sent)} |`);
+  console.log(`| their wait from payment to access, p50 / p95 / max | ${fmt(percentile(waits, 50) / 1000, 1)} / ${fmt(percentile(waits, 95) / 1000, 1)} / ${fmt((waits.at(-1) ?? Number.NaN) / 1000, 1)} s |`);
+  console.log(`| customers with access at the run's end | ${fmt(access.length)} (Circle's budget: 2,000 requests in 5 minutes) |`);
   console.log(`Kit jobs at the end (budget 120 a minute): ${kit.map((row) => `${row.status} ${row.n}`).join(", ")}`);
 }
 
@@ -105,7 +134,7 @@ async function main() {
   const machine = await machineInfo(db);
   console.log(`machine: ${machine.nproc} cores, ${machine.cpuModel}; ${machine.node}; ${machine.postgres}`);
   await quiet(settings.BENCH_QUIET_S);
-  await launchBurst();
+  await overload();
 
   console.log(`\n## One claim of 4 jobs (${fmt(settings.BENCH_CLAIMS)} claims)`);
   console.log(`| due jobs queued | p50 ms | p95 ms |`);
