@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JOB_KIND_NAMES, jobRow, type JobKind } from "../../lib/jobs/kinds";
-import { claimJobs, enqueue, type ClaimedJob } from "../../lib/jobs/queue";
+import { CLAIM_JOBS_SQL, claimJobs, claimJobsParams, enqueue, type ClaimedJob } from "../../lib/jobs/queue";
 import { createWorker, type JobHandlers } from "../../lib/jobs/worker";
 import { createTestDatabase, type TestDatabase } from "../../lib/sandbox/database";
 
@@ -130,5 +130,37 @@ describe("a lease that runs out", () => {
     const [dead] = await testDb.db.sql<{ status: string; lastError: string }>(`SELECT status, "lastError" FROM "Job"`);
     expect(dead?.status).toBe("dead");
     expect(dead?.lastError).toMatch(/lease ran out 3 times/);
+  });
+});
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Index Name"?: string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+}
+/** Every node of a plan that reads the Job table or one of its indexes, with the rows it read. */
+function jobTableReads(node: PlanNode): { node: string; rows: number }[] {
+  const own = node["Relation Name"] === "Job" || node["Index Name"]?.startsWith("Job_") ? [{ node: `${node["Node Type"]} ${node["Index Name"] ?? ""}`, rows: node["Actual Rows"] * node["Actual Loops"] }] : [];
+  return [...own, ...(node.Plans ?? []).flatMap(jobTableReads)];
+}
+
+describe("the claim's cost under a backlog", () => {
+  // Found by bench:queue: with statistics taken when the outbox was small, the planner checked
+  // the candidates against every due job (a hash join over the status index), so each claim
+  // read the whole backlog. Statistics lag exactly when a backlog builds up.
+  it("reads a bounded number of rows whatever the backlog, with statistics from when it was small", async () => {
+    await testDb.db.sql(`ALTER TABLE "Job" SET (autovacuum_enabled = false)`);
+    await enqueue(testDb.db, Array.from({ length: 20 }, (_, i) => jobDueFor("lifecycle.apply", i)));
+    await testDb.db.sql(`ANALYZE "Job"`);
+    for (let batch = 0; batch < 6; batch++) {
+      await enqueue(testDb.db, Array.from({ length: 1_000 }, (_, i) => jobDueFor(batch % 2 ? "circle.grant" : "lifecycle.apply", 60 + i / 10)));
+    }
+    const [explained] = await testDb.db.sql<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_JOBS_SQL}`, claimJobsParams("test-worker", 4, 60_000, []));
+    const reads = jobTableReads(explained!["QUERY PLAN"][0].Plan);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.filter((read) => read.rows > 100)).toEqual([]);
   });
 });
