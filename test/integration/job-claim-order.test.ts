@@ -164,3 +164,10 @@ describe("the claim's cost under a backlog", () => {
     expect(reads.filter((read) => read.rows > 100)).toEqual([]);
   });
 });
+
+describe("the outbox table's upkeep", () => {
+  it("is vacuumed and analyzed at 2% dead or changed rows, not PostgreSQL's default 20%", async () => {
+    const [row] = await testDb.db.sql<{ options: string[] }>(`SELECT reloptions AS options FROM pg_class WHERE relname = 'Job'`);
+    expect(row?.options).toEqual(expect.arrayContaining(["autovacuum_vacuum_scale_factor=0.02", "autovacuum_analyze_scale_factor=0.02"]));
+  });
+});
