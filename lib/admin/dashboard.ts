@@ -1,6 +1,7 @@
 import type { Database } from "../db";
 import type { JobKind } from "../jobs/kinds";
 import type * as Db from "../generated/prisma/enums";
+import { checkoutsWithAccessSql } from "../observability/payment-to-access";
 
 // The console dashboard's numbers, each chart one statement: how long a purchase waits for its
 // community access, what became of the webhooks hour by hour, the outbox's depth and its oldest
@@ -56,18 +57,9 @@ export interface DashboardData {
 
 const epochMs = (expression: string) => `round(EXTRACT(EPOCH FROM ${expression}) * 1000)::float8`;
 
-// $1 now, $2 the bucket edges (0 first), $3 the Circle grant's job kind. The status is compared
-// as text so each purchase's lookup goes by the customer's index alone (see the same query in
-// lib/observability/database-metrics.ts: 15 s against 283 ms on a fast-growing outbox).
+// $1 now, $2 the bucket edges (0 first), $3 the Circle grant's job kind.
 const PAYMENT_TO_ACCESS_SQL = `
-WITH purchases AS (
-  SELECT e."receivedAt",
-         (SELECT min(j."finishedAt") FROM "Job" j
-           WHERE j."customerId" = e."customerId" AND j.kind = $3 AND j.status::text = 'succeeded'
-             AND j."createdAt" >= e."receivedAt" AND j."createdAt" < e."receivedAt" + interval '1 day') AS "accessAt"
-    FROM "WebhookEvent" e
-   WHERE e.provider = 'stripe' AND e.type = 'checkout.session.completed' AND e."customerId" IS NOT NULL
-     AND e."receivedAt" > $1::timestamp - interval '${PAYMENT_WINDOW_DAYS} days' AND e."receivedAt" <= $1::timestamp
+WITH purchases AS (${checkoutsWithAccessSql(`e."receivedAt" > $1::timestamp - interval '${PAYMENT_WINDOW_DAYS} days' AND e."receivedAt" <= $1::timestamp`, "$3")}
 ), samples AS (
   SELECT EXTRACT(EPOCH FROM ("accessAt" - "receivedAt"))::float8 AS seconds FROM purchases WHERE "accessAt" IS NOT NULL
 )

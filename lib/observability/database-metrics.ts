@@ -4,6 +4,7 @@ import { CIRCLE_BUDGET, KIT_BUDGET, STRIPE_BUDGET, type BudgetLimits } from "../
 import { readHeartbeats } from "../jobs/heartbeat";
 import type { JobKind } from "../jobs/kinds";
 import { dueWork } from "../jobs/queue";
+import { checkoutsWithAccessSql } from "./payment-to-access";
 
 // The figures every instance reads from the database at scrape time, so any of them reports the
 // shared truth whichever process did the work: the outbox by kind and status, dead letters, the
@@ -40,19 +41,10 @@ const UNAPPLIED_PAYMENTS_SQL = `
 SELECT count(*)::int AS count, COALESCE(EXTRACT(EPOCH FROM (now() - min("receivedAt"))), 0)::float8 AS "oldestSeconds"
   FROM "WebhookEvent" WHERE outcome = 'pending' AND provider = 'stripe' AND type = ANY($1::text[])`;
 
-// Checkouts received in the last hour, and for each the seconds until the customer's first Circle
-// grant created after it succeeded (as the console's dashboard counts it); $1 the grant's kind.
-// The status is compared as text so the per-checkout lookup goes by the customer's index alone:
-// with statistics lagging a fast-growing outbox, the planner also read the status index (every
-// succeeded job, for each checkout), and a scrape took 15 s during the soak (283 ms this way).
+// Checkouts received in the last hour, and for each the seconds until access; $1 the grant's kind.
 const PAYMENT_TO_ACCESS_SQL = `
-SELECT e.id,
-       EXTRACT(EPOCH FROM ((SELECT min(j."finishedAt") FROM "Job" j
-                             WHERE j."customerId" = e."customerId" AND j.kind = $1 AND j.status::text = 'succeeded'
-                               AND j."createdAt" >= e."receivedAt" AND j."createdAt" < e."receivedAt" + interval '1 day') - e."receivedAt"))::float8 AS seconds
-  FROM "WebhookEvent" e
- WHERE e.provider = 'stripe' AND e.type = 'checkout.session.completed' AND e."customerId" IS NOT NULL
-   AND e."receivedAt" > now() - interval '1 hour'`;
+SELECT EXTRACT(EPOCH FROM ("accessAt" - "receivedAt"))::float8 AS seconds
+  FROM (${checkoutsWithAccessSql(`e."receivedAt" > now() - interval '1 hour'`, "$1")}) AS checkouts`;
 
 // Requests granted within each budget's window (its provider's, from $1), and how long a 429 still pauses it.
 const BUDGETS_SQL = `
@@ -80,7 +72,7 @@ export async function collectDatabaseMetrics(db: Database): Promise<client.Regis
     db.sql<Undone>(UNDONE_ACCESS_SQL, [GRANT, ["pending", "failed"]]),
     db.sql<Undone>(UNDONE_ACCESS_SQL, [REVOKE, ["revoked"]]),
     db.sql<Undone>(UNAPPLIED_PAYMENTS_SQL, [PAYMENT_EVENT_TYPES]),
-    db.sql<{ id: string; seconds: number | null }>(PAYMENT_TO_ACCESS_SQL, [GRANT]),
+    db.sql<{ seconds: number | null }>(PAYMENT_TO_ACCESS_SQL, [GRANT]),
     db.sql<{ key: string; provider: string; used: number; pausedSeconds: number }>(BUDGETS_SQL, [JSON.stringify(windows)]),
   ]);
   const registry = new client.Registry();
