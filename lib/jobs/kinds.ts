@@ -69,6 +69,13 @@ export const JOB_KINDS = {
     label: null,
     key: ({ slot }) => `reconcile.run:${slot}`,
   }),
+  /** A reconciliation a person asked for (lib/reconcile/requests.ts): its ReconcileRun row says what to run. */
+  "reconcile.requested": kind({
+    payload: z.object({ runId: z.uuid() }),
+    priority: 40,
+    label: null,
+    key: ({ runId }) => `reconcile.requested:${runId}`,
+  }),
   "kit.tag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.tag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.untag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.untag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.update_email": kind({

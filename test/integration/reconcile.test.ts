@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyOverride } from "../../lib/admin/overrides";
 import { parseEnv } from "../../lib/config";
-import { postReconcile } from "../../lib/admin/reconcile";
+import { getReconcileRun, postReconcile } from "../../lib/admin/reconcile";
+import { createReconcileHandler } from "../../lib/effects/reconcile";
+import { createWorker } from "../../lib/jobs/worker";
 import { findCustomerId } from "../../lib/record/read";
 import { readEntitlementView } from "../../lib/record/entitlement-view";
 import type { Drift } from "../../lib/reconcile/classify";
+import { readReconcileRun, type ReconcileRunView } from "../../lib/reconcile/requests";
 import { reconcile, type ReconcileReport } from "../../lib/reconcile/run";
 import { reconcilerForFakes } from "../../lib/sandbox/reconcile";
 import { startStack, type Stack } from "../../lib/sandbox/stack";
@@ -158,33 +161,82 @@ describe("reconciliation against the fake Circle, Kit and Stripe", () => {
     expect(withoutStripe.providers.stripe).toMatchObject({ status: "skipped", reason: expect.stringContaining("STRIPE_SECRET_KEY") as string });
   });
 
-  it("runs from the admin API for an authenticated actor only, audited, a dry run by default", async () => {
+  it("runs from the admin API in the worker for an authenticated actor only, audited, one at a time, a dry run by default", async () => {
     const p = await buy();
     await stack.drain();
     stack.kit.untagByHand(stack.ids.activeTag, p.email);
     const { deps } = await reconciler();
     const ADMIN_TOKEN = "admin-token-for-the-reconcile-test-0123";
     const guard = { env: parseEnv({ ADMIN_TOKEN, APP_MODE: "demo" }), db: stack.db, sessionSecret: "session-secret-for-the-reconcile-test-0123456789", reconciler: deps };
+    const authorization = (token: string | null): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
     const post = (body: string, token: string | null = ADMIN_TOKEN) =>
-      postReconcile(new Request("http://test/api/admin/reconcile", { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body }), guard);
-    const audits = async () => stack.db.sql<{ actor: string; action: string }>(`SELECT actor, action FROM "AuditLog" WHERE action LIKE 'reconcile.%'`);
+      postReconcile(new Request("http://test/api/admin/reconcile", { method: "POST", headers: { "content-type": "application/json", ...authorization(token) }, body }), guard);
+    const get = async (id: string, token: string | null = ADMIN_TOKEN) => getReconcileRun(new Request(`http://test/api/admin/reconcile/${id}`, { headers: authorization(token) }), guard, id);
+    const audits = async () => stack.db.sql<{ actor: string; action: string }>(`SELECT actor, action FROM "AuditLog" WHERE action LIKE 'reconcile.%' ORDER BY "createdAt"`);
+    const runs = async () => (await stack.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "ReconcileRun"`))[0]!.n;
+    // The worker with a reconciler of its own: the stack's has none configured.
+    const worker = createWorker({ db: stack.db, handlers: { ...stack.handlers, ...createReconcileHandler(stack.db, deps, 0) }, pollMs: 10 });
+    const runWorker = async () => {
+      while ((await worker.runOnce()) > 0);
+    };
 
     expect((await post("{}", null)).status).toBe(401);
     expect((await post('{"dryRun":"no"}')).status).toBe(400);
     expect((await post('{"providers":["paypal"]}')).status).toBe(400);
+    expect((await post('{"dryRun":true,"actor":"someone-else"}')).status).toBe(400);
     expect(await audits()).toEqual([]);
+    expect(await runs()).toBe(0);
 
     const dry = await post("");
-    expect(dry.status).toBe(200);
-    const report = (await dry.json()) as ReconcileReport;
-    expect(report).toMatchObject({ dryRun: true, found: { tag_missing: 1 } });
-    expect(JSON.stringify(report)).not.toContain("@");
+    expect(dry.status).toBe(202);
+    const { run } = (await dry.json()) as { run: ReconcileRunView };
+    expect(run).toMatchObject({ status: "queued", dryRun: true, actor: "api-token", providers: [], report: null });
+    expect(dry.headers.get("location")).toBe(`/api/admin/reconcile/${run.id}`);
+    // While it waits, another request is refused with the run to follow, and writes nothing.
+    const second = await post('{"dryRun":false}');
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { run: ReconcileRunView }).run.id).toBe(run.id);
+    expect(await runs()).toBe(1);
+
+    expect((await get(run.id, null)).status).toBe(401);
+    expect((await get("not-a-uuid")).status).toBe(400);
+    expect((await get("00000000-0000-4000-8000-000000000000")).status).toBe(404);
+
+    await runWorker();
+    const done = ((await (await get(run.id)).json()) as { run: ReconcileRunView }).run;
+    expect(done).toMatchObject({ status: "done", error: null, report: { dryRun: true, found: { tag_missing: 1 } } });
+    expect(JSON.stringify(done.report)).not.toContain("@");
+
     const real = await post('{"dryRun":false,"providers":["kit"]}');
-    expect(((await real.json()) as ReconcileReport).outcomes.repaired).toBe(1);
+    expect(real.status).toBe(202);
+    const realRun = ((await real.json()) as { run: ReconcileRunView }).run;
+    await runWorker();
+    const repaired = ((await (await get(realRun.id)).json()) as { run: ReconcileRunView }).run;
+    expect(repaired).toMatchObject({ status: "done", dryRun: false, providers: ["kit"] });
+    expect(repaired.report!.outcomes.repaired).toBe(1);
     expect(await audits()).toEqual([
       { actor: "api-token", action: "reconcile.dryRun" },
       { actor: "api-token", action: "reconcile.run" },
     ]);
+  });
+
+  it("says why a requested run failed: no provider configured in the worker, or the worker giving it up", async () => {
+    const { deps } = await reconciler();
+    const guard = { env: parseEnv({ ADMIN_TOKEN: "admin-token-for-the-reconcile-test-0123", APP_MODE: "demo" }), db: stack.db, sessionSecret: "session-secret-for-the-reconcile-test-0123456789", reconciler: deps };
+    const post = () => postReconcile(new Request("http://test/api/admin/reconcile", { method: "POST", headers: { authorization: "Bearer admin-token-for-the-reconcile-test-0123" } }), guard);
+    const read = async (id: string) => (await readReconcileRun(stack.db, id))!;
+
+    // The stack's worker has no reconciler.
+    const first = ((await (await post()).json()) as { run: ReconcileRunView }).run;
+    await stack.drain();
+    expect(await read(first.id)).toMatchObject({ status: "failed", error: expect.stringContaining("no provider is configured") as string });
+
+    // A run whose job was given up (dead) while unfinished is failed, with the job's reason, and
+    // no longer stops a new request.
+    const second = ((await (await post()).json()) as { run: ReconcileRunView }).run;
+    await stack.db.sql(`UPDATE "Job" SET status = 'dead', "lastError" = 'its lease ran out 3 times' WHERE kind = 'reconcile.requested' AND status = 'queued'`);
+    expect(await read(second.id)).toMatchObject({ status: "failed", error: "the worker gave the run up: its lease ran out 3 times" });
+    expect((await post()).status).toBe(202);
   });
 });
 
