@@ -16,6 +16,8 @@ import * as adminEventReplay from "../../app/api/admin/events/[id]/replay/route"
 import * as adminJobs from "../../app/api/admin/jobs/route";
 import * as adminJobReplay from "../../app/api/admin/jobs/[id]/replay/route";
 import * as adminJobDiscard from "../../app/api/admin/jobs/[id]/discard/route";
+import * as adminReconcile from "../../app/api/admin/reconcile/route";
+import * as adminReconcileRun from "../../app/api/admin/reconcile/[id]/route";
 import * as adminSearch from "../../app/api/admin/search/route";
 import * as adminSession from "../../app/api/admin/session/route";
 import * as adminTickets from "../../app/api/admin/tickets/route";
@@ -244,6 +246,8 @@ const adminRoutes: Route[] = [
   { path: () => "/api/admin/jobs", method: "GET", handler: noId(adminJobs.GET) },
   { path: (id) => `/api/admin/jobs/${id}/replay`, method: "POST", handler: withId(adminJobReplay.POST) },
   { path: (id) => `/api/admin/jobs/${id}/discard`, method: "POST", handler: withId(adminJobDiscard.POST) },
+  { path: () => "/api/admin/reconcile", method: "POST", handler: noId(adminReconcile.POST) },
+  { path: (id) => `/api/admin/reconcile/${id}`, method: "GET", handler: withId(adminReconcileRun.GET) },
   { path: () => "/api/admin/search", method: "GET", handler: noId(adminSearch.GET) },
   { path: () => "/api/admin/session", method: "GET", handler: noId(adminSession.GET) },
   { path: () => "/api/admin/session", method: "POST", handler: noId(adminSession.POST) },
@@ -268,6 +272,8 @@ const adminShape = fc.record(
     password: fc.string({ maxLength: 30 }),
     text: fc.string({ maxLength: 60 }),
     note: fc.string({ maxLength: 60 }),
+    dryRun: fc.oneof(fc.boolean(), fc.string({ maxLength: 5 })),
+    providers: fc.oneof(fc.subarray(["circle", "kit", "stripe", "paypal"]), fc.string({ maxLength: 8 })),
   },
   { requiredKeys: [] },
 );
