@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { RECONCILE_PROVIDERS } from "../reconcile/classify";
-import { readReconcileRun, requestReconcileRun, type ReconcileRunView } from "../reconcile/requests";
+import { NO_PROVIDER_CONFIGURED, readReconcileRun, requestReconcileRun } from "../reconcile/requests";
 import type { ReconcilerDeps } from "../reconcile/run";
 import { json, rejection } from "../webhooks/http";
 import { actorLabel } from "./actor";
@@ -24,14 +24,12 @@ export const reconcileRequest = z
 
 export type ReconcileAdminDeps = GuardDeps & { reconciler: ReconcilerDeps | null };
 
-const runBody = (run: ReconcileRunView) => ({ run });
-
 export async function postReconcile(request: Request, deps: ReconcileAdminDeps): Promise<Response> {
   const authorized = await authorizeAdmin(request, deps);
   if (!authorized.ok) return authorized.response;
   const body = await readJsonBody(request, reconcileRequest, { emptyAsObject: true });
   if (!body.ok) return body.response;
-  if (!deps.reconciler) return rejection(409, "no provider is configured: set CIRCLE_API_TOKEN, KIT_API_KEY or STRIPE_SECRET_KEY");
+  if (!deps.reconciler) return rejection(409, NO_PROVIDER_CONFIGURED);
   const providers = body.data.providers ? [...new Set(body.data.providers)] : [];
   const dryRun = body.data.dryRun;
   const requested = await deps.db.transaction(async (tx) => {
@@ -42,8 +40,8 @@ export async function postReconcile(request: Request, deps: ReconcileAdminDeps):
     return { ...outcome, run: await readReconcileRun(tx, outcome.id) };
   });
   if (!requested.run) throw new Error("the reconciliation run was not found after it was recorded");
-  if (!requested.created) return json(409, { error: "a reconciliation is already waiting or running: follow it, or ask again when it is done", ...runBody(requested.run) });
-  return json(202, runBody(requested.run), { location: `/api/admin/reconcile/${requested.id}` });
+  if (!requested.created) return json(409, { error: "a reconciliation is already waiting or running: follow it, or ask again when it is done", run: requested.run });
+  return json(202, { run: requested.run }, { location: `/api/admin/reconcile/${requested.id}` });
 }
 
 /** GET /api/admin/reconcile/{id}: a run asked for, its status and, once done, its report. */
@@ -53,5 +51,5 @@ export async function getReconcileRun(request: Request, deps: GuardDeps, id: str
   const parsedId = check(z.uuid(), id, "run id");
   if (!parsedId.ok) return parsedId.response;
   const run = await readReconcileRun(deps.db, parsedId.data);
-  return run ? json(200, runBody(run)) : rejection(404, "no reconciliation run with that id");
+  return run ? json(200, { run }) : rejection(404, "no reconciliation run with that id");
 }

@@ -1,7 +1,7 @@
 import type { Database } from "../db";
 import type { JobHandlers } from "../jobs/worker";
 import { log } from "../log";
-import { markRunStarted, readReconcileRun, recordRunFailure, recordRunReport } from "../reconcile/requests";
+import { NO_PROVIDER_CONFIGURED, recordRunFailure, recordRunReport, startRun } from "../reconcile/requests";
 import { reconcile, type ReconcilerDeps } from "../reconcile/run";
 import { scheduleReconcile } from "../reconcile/schedule";
 
@@ -29,11 +29,10 @@ export function createReconcileHandler(db: Database, reconciler: ReconcilerDeps 
     },
     "reconcile.requested": {
       async run({ runId }) {
-        const run = await readReconcileRun(db, runId);
-        if (!run || run.finishedAt) return;
-        await markRunStarted(db, runId);
+        const run = await startRun(db, runId);
+        if (!run) return;
         if (!reconciler) {
-          await recordRunFailure(db, runId, "no provider is configured: set CIRCLE_API_TOKEN, KIT_API_KEY or STRIPE_SECRET_KEY");
+          await recordRunFailure(db, runId, NO_PROVIDER_CONFIGURED);
           return;
         }
         try {

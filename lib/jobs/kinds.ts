@@ -100,12 +100,15 @@ export const isJobKind = (value: string): value is JobKind => Object.hasOwn(JOB_
 /** The provider a kind's jobs call: the part of its name before the dot ("circle.grant": circle). */
 export const providerOf = (kind: string) => kind.split(".", 1)[0]!;
 
+/** Each priority, with the providers its kinds call. */
+const PROVIDERS_AT_PRIORITY = JOB_KIND_NAMES.reduce((map, name) => {
+  const at = map.get(JOB_KINDS[name].priority) ?? new Set<string>();
+  return map.set(JOB_KINDS[name].priority, at.add(providerOf(name)));
+}, new Map<number, Set<string>>());
+
 /** The priorities every kind of which calls one of `providers`: nothing of theirs can run while those providers are paused. */
 export function prioritiesOnlyOf(providers: readonly string[]): number[] {
-  const priorities = new Set(JOB_KIND_NAMES.map((name) => JOB_KINDS[name].priority));
-  return [...priorities].filter((priority) =>
-    JOB_KIND_NAMES.every((name) => JOB_KINDS[name].priority !== priority || providers.includes(providerOf(name))),
-  );
+  return [...PROVIDERS_AT_PRIORITY].filter(([, called]) => [...called].every((provider) => providers.includes(provider))).map(([priority]) => priority);
 }
 
 export interface JobOptions {

@@ -8,7 +8,7 @@
 
 /**
  * SQL selecting `"receivedAt"` and `"accessAt"` for the checkouts whose arrival satisfies `window`
- * (a condition on `e."receivedAt"`), the grant's job kind being the parameter `kindParam` ("$3").
+ * (a condition on `e."receivedAt"`), the grant's job kind being the placeholder `kindParam` (such as "$1").
  */
 export const checkoutsWithAccessSql = (window: string, kindParam: string) => `
 SELECT e."receivedAt",

@@ -29,6 +29,9 @@ export interface ReconcileRunView {
 
 const ERROR_MAX = 500;
 
+/** Why a run cannot be asked for, or fails in a worker: no provider to compare with. */
+export const NO_PROVIDER_CONFIGURED = "no provider is configured: set CIRCLE_API_TOKEN, KIT_API_KEY or STRIPE_SECRET_KEY";
+
 // A run's status: its own outcome once finished, else its job's (found by the kind's dedupe key,
 // lib/jobs/kinds.ts). A job the worker gave up on
 // (its lease lost too often) leaves the run unfinished: it is failed, with the job's last error.
@@ -57,10 +60,7 @@ export async function requestReconcileRun(
   request: { actor: string; dryRun: boolean; providers: readonly ReconcileProvider[] },
 ): Promise<{ id: string; created: boolean }> {
   await tx.sql(`SELECT pg_advisory_xact_lock(hashtextextended('reconcile.requested', 0))::text`);
-  const [inProgress] = await tx.sql<{ id: string }>(
-    `SELECT r.id FROM "ReconcileRun" r JOIN "Job" j ON j."dedupeKey" = 'reconcile.requested:' || r.id
-      WHERE r."finishedAt" IS NULL AND j.status::text IN ('queued', 'running') ORDER BY r."createdAt" LIMIT 1`,
-  );
+  const [inProgress] = await tx.sql<{ id: string }>(`SELECT id FROM (${RUN_SQL}) AS runs WHERE status IN ('queued', 'running') ORDER BY "createdAt" LIMIT 1`);
   if (inProgress) return { id: inProgress.id, created: false };
   const [run] = await tx.sql<{ id: string }>(
     `INSERT INTO "ReconcileRun" (id, actor, "dryRun", providers) VALUES (gen_random_uuid(), $1, $2, $3::text[]) RETURNING id`,
@@ -71,9 +71,16 @@ export async function requestReconcileRun(
   return { id: run.id, created: true };
 }
 
-/** The worker took the run up (again, after a lost lease: the time is the latest start). */
-export async function markRunStarted(db: Database, id: string): Promise<void> {
-  await db.sql(`UPDATE "ReconcileRun" SET "startedAt" = now() WHERE id = $1 AND "finishedAt" IS NULL`, [id]);
+/**
+ * The worker takes the run up (again, after a lost lease: the time is the latest start): what to
+ * run, or null when there is no such run or it already finished.
+ */
+export async function startRun(db: Database, id: string): Promise<Pick<ReconcileRunView, "dryRun" | "providers"> | null> {
+  const [run] = await db.sql<Pick<ReconcileRunView, "dryRun" | "providers">>(
+    `UPDATE "ReconcileRun" SET "startedAt" = now() WHERE id = $1 AND "finishedAt" IS NULL RETURNING "dryRun", providers`,
+    [id],
+  );
+  return run ?? null;
 }
 
 export async function recordRunReport(db: Database, id: string, report: ReconcileReport): Promise<void> {

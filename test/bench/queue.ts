@@ -20,6 +20,7 @@ import { handlersForFakes } from "../../lib/sandbox/handlers";
 import { checkoutCompleted, newPurchase, stripeLedgerEntry } from "../../lib/sandbox/stripe-events";
 import { startBenchProviders } from "./access";
 import { cleanUp, createBenchDatabase, fmt, machineInfo, ms, quiet } from "./common";
+import { latencySummary } from "./load";
 
 const settings = z
   .object({
@@ -33,7 +34,6 @@ const settings = z
   })
   .parse(process.env);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
 async function overload() {
@@ -79,7 +79,7 @@ async function overload() {
       WHERE j.kind = 'circle.grant' AND j.status = 'succeeded' ORDER BY 1`,
   );
   const duringBacklog = access.filter((grant) => grant.at < lastApplied);
-  const waits = duringBacklog.map((grant) => grant.waitMs).sort((a, b) => a - b);
+  const wait = latencySummary(duringBacklog.map((grant) => grant.waitMs));
   const kit = await db.sql<{ status: string; n: number }>(`SELECT status::text AS status, count(*)::int AS n FROM "Job" WHERE kind LIKE 'kit.%' GROUP BY 1 ORDER BY 1`);
   const applyRate = sent / ((lastApplied - startedAt) / 1000);
   console.log(`\n## Overload: ${fmt(settings.BENCH_RATE)} checkouts/s for ${settings.BENCH_SECONDS} s (${fmt(sent)}), one worker (concurrency 4)`);
@@ -89,7 +89,7 @@ async function overload() {
   console.log(`| apply backlog: largest seen / when arrivals ended | ${fmt(largestBacklog)} / ${fmt(backlogAtEnd)} |`);
   console.log(`| apply backlog cleared | ${fmt((lastApplied - startedAt) / 1000, 1)} s after the first arrival (${fmt((lastApplied - arrivalsEndedAt) / 1000, 1)} s after the last) |`);
   console.log(`| customers given access while applies were still due | ${fmt(duringBacklog.length)} of ${fmt(sent)} |`);
-  console.log(`| their wait from payment to access, p50 / p95 / max | ${fmt(percentile(waits, 50) / 1000, 1)} / ${fmt(percentile(waits, 95) / 1000, 1)} / ${fmt((waits.at(-1) ?? Number.NaN) / 1000, 1)} s |`);
+  console.log(`| their wait from payment to access, p50 / p95 / max | ${fmt(wait.p50 / 1000, 1)} / ${fmt(wait.p95 / 1000, 1)} / ${fmt(wait.max / 1000, 1)} s |`);
   console.log(`| customers with access at the run's end | ${fmt(access.length)} (Circle's budget: 2,000 requests in 5 minutes) |`);
   console.log(`Kit jobs at the end (budget 120 a minute): ${kit.map((row) => `${row.status} ${row.n}`).join(", ")}`);
 }
@@ -131,8 +131,8 @@ async function claimCost(db: Database, label: string) {
     // Settled at once, so the next claim reads the same backlog.
     if (claimed.length > 0) await db.sql(`UPDATE "Job" SET status = 'succeeded', "finishedAt" = now() WHERE id = ANY($1::text[])`, [claimed.map((job) => job.id)]);
   }
-  timings.sort((a, b) => a - b);
-  console.log(`| ${label} | ${ms(percentile(timings, 50))} | ${ms(percentile(timings, 95))} |`);
+  const claim = latencySummary(timings);
+  console.log(`| ${label} | ${ms(claim.p50)} | ${ms(claim.p95)} |`);
 }
 
 async function main() {
