@@ -1,9 +1,12 @@
 import type { Database } from "../db";
 import type { KitClient } from "../integrations/kit";
 import { JOB_KINDS, jobRow } from "../jobs/kinds";
+import { IntegrationError } from "../integrations/errors";
+import { JobFailure } from "../jobs/errors";
 import { dueJobs, firstRunningJobKey } from "../jobs/queue";
 import type { JobHandlers } from "../jobs/worker";
-import { customerEmail, linkExternalId, readTagForJob, recordTagFailed, settleTag } from "../record/store";
+import { linkKitSubscriber } from "../record/apply";
+import { customerEmail, readTagForJob, recordTagFailed, settleTag } from "../record/store";
 import type { ProviderCall } from "./provider-call";
 
 // Kit tags: add or remove one tag, and follow an email change at Stripe.
@@ -47,6 +50,11 @@ async function waitForSiblingUpsert(db: Database, payload: { customerId: string;
   }
 }
 
+/** Run the job again at once: it read an address the customer no longer has, and its next run reads the new one (and moves the subscriber there first). */
+const addressChanged = () => new JobFailure("the customer's email changed while this job ran", { next: "retry", retryAfterMs: 0, expected: true });
+
+const isNotFound = (error: unknown) => error instanceof JobFailure && error.cause instanceof IntegrationError && error.cause.status === 404;
+
 export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCall): Pick<JobHandlers, "kit.tag" | "kit.untag" | "kit.update_email"> {
   return {
     "kit.tag": {
@@ -65,9 +73,15 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
         const known = tag.knownInKit || (await waitForSiblingUpsert(db, { customerId, tagId, version }));
         if (!known) {
           const subscriber = await call(() => kit.upsertSubscriber({ email: tag.email, firstName: tag.name?.split(" ")[0] }));
-          await linkExternalId(db, customerId, { provider: "kit", externalId: String(subscriber.id) });
+          if (await linkKitSubscriber(db, customerId, subscriber.id, tag.email)) throw addressChanged();
         }
-        await call(() => kit.tagByEmail(tagId, tag.email));
+        try {
+          await call(() => kit.tagByEmail(tagId, tag.email));
+        } catch (error) {
+          // A 404 after the subscriber was moved to a newer address meanwhile (kit.update_email ran).
+          if (isNotFound(error) && (await customerEmail(db, customerId)) !== tag.email) throw addressChanged();
+          throw error;
+        }
         await settleTag(db, tag.id, version, "applied", null);
       },
       onDead: (payload, error) => recordTagFailed(db, payload, error),
@@ -78,6 +92,9 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
         if (!tag || tag.version !== version) return;
         if (tag.knownInKit) await movePendingAddress(db, kit, call, customerId, tag.email);
         await call(() => kit.untagByEmail(tagId, tag.email));
+        // Kit's 404 for an address it no longer knows reads as done: if the subscriber moved to a
+        // newer address meanwhile, the tag may still be on them there.
+        if ((await customerEmail(db, customerId)) !== tag.email) throw addressChanged();
         await settleTag(db, tag.id, version, "removed", null);
       },
       onDead: (payload, error) => recordTagFailed(db, payload, error),

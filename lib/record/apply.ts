@@ -84,6 +84,23 @@ export async function rederiveRecord(tx: Session, catalog: PlanCatalog, customer
 }
 
 /**
+ * Links the Kit subscriber a tag job created under `createdUnder` to the customer. An email change
+ * that committed while the subscriber was being created found no subscriber to move, so the move
+ * is queued here, under the customer's lock (an email change after this commit finds the link).
+ * True when the customer's address is no longer the one the subscriber was created under.
+ */
+export async function linkKitSubscriber(db: Database, customerId: string, subscriberId: number, createdUnder: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await store.lockCustomer(tx, customerId);
+    await store.linkExternalId(tx, customerId, { provider: "kit", externalId: String(subscriberId) });
+    const email = await store.customerEmail(tx, customerId);
+    if (email === null || email === createdUnder) return false;
+    await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId, email }, { customerId })]);
+    return true;
+  });
+}
+
+/**
  * Links the event's external ids to the customer, then adopts the events that were waiting
  * for any of the customer's ids, linking theirs in turn (a payment that named an invoice
  * names the charge a later dispute will name). Their dead apply jobs count as done: the fold

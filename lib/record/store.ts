@@ -535,8 +535,8 @@ export async function redoTag(
   return (row?.written ?? 0) > 0;
 }
 
-export async function customerEmail(db: Database, customerId: string): Promise<string | null> {
-  const [row] = await db.sql<{ email: string }>(`SELECT email FROM "Customer" WHERE id = $1`, [customerId]);
+export async function customerEmail(session: Session, customerId: string): Promise<string | null> {
+  const [row] = await session.sql<{ email: string }>(`SELECT email FROM "Customer" WHERE id = $1`, [customerId]);
   return row?.email ?? null;
 }
 

@@ -29,6 +29,8 @@ export interface ChaosOptions {
   /** A worker is SIGKILLed every this many ms (at random in the range). */
   workerKillEveryMs?: [number, number];
   ingestKillEveryMs?: [number, number];
+  /** Kills stop when the outbox is idle after the last delivery, or this long after it (default 30 s). */
+  killWindowAfterSendMs?: number;
   /** How long after the last delivery the run may take to agree with the oracle. */
   convergeTimeoutMs?: number;
   /** How far apart in provider time two events may be and still arrive in either order (default: a day). */
@@ -62,6 +64,8 @@ export interface ChaosReport {
   /** Customer records beyond one per Stripe customer (a record split in two). */
   extraRecords: number;
   deadJobs: Array<{ kind: string; lastError: string | null }>;
+  /** When the outbox never went idle: its queued and running jobs, counted by kind and state. */
+  unfinishedJobs: string[];
   /** First differences of customers that did not converge. */
   differences: string[];
   sendMs: number;
@@ -114,6 +118,15 @@ async function observe(db: Database): Promise<{ records: Map<string, NonNullable
 }
 
 /** Jobs due now or soon, running or not: the outbox is idle at zero (invitation checks are days away). */
+async function jobsNotDone(db: Database): Promise<string[]> {
+  const rows = await db.sql<{ kind: string; status: string; n: number; due: number; lost: number; error: string | null }>(
+    `SELECT kind, status::text AS status, count(*)::int AS n, count(*) FILTER (WHERE "runAt" <= now())::int AS due,
+            max("leasesLost")::int AS lost, max("lastError") AS error
+       FROM "Job" WHERE status IN ('queued', 'running') AND kind <> 'circle.invitation_check' GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  return rows.map((row) => `${row.kind} ${row.status}: ${row.n} (${row.due} due, up to ${row.lost} leases lost)${row.error ? `, e.g. ${row.error}` : ""}`);
+}
+
 async function busyJobs(db: Database): Promise<number> {
   const [row] = await db.sql<{ n: number }>(
     `SELECT count(*)::int AS n FROM "Job" WHERE status IN ('queued', 'running') AND "runAt" < now() + interval '30 seconds' AND kind <> 'circle.invitation_check'`,
@@ -271,32 +284,42 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Converge: stop the killers once the outbox is idle, then compare until all agree.
     const deadline = sentAt + (options.convergeTimeoutMs ?? 180_000);
     let timeToConvergeMs: number | null = null;
-    let verdicts: ReturnType<typeof compareCustomer>[] = [];
     let customerRows = 0;
+    const compareAll = async () => {
+      const observed = await observe(db);
+      customerRows = observed.customerRows;
+      const circleMembers = circle.memberships();
+      const kitSubscribers = kit.subscriberTags();
+      return expected.map((customer) => {
+        const emails = new Set(customer.emails.map((email) => email.toLowerCase()));
+        return compareCustomer(customer, {
+          record: observed.records.get(customer.stripeCustomerId) ?? null,
+          circleMembers: circleMembers.filter((member) => emails.has(member.email.toLowerCase())),
+          kitSubscribers: kitSubscribers.filter((subscriber) => emails.has(subscriber.email.toLowerCase())),
+        });
+      });
+    };
+    let verdicts: Awaited<ReturnType<typeof compareAll>> = [];
+    // Kills go on while the outbox works, but not past this: under a loaded machine a restart
+    // can take longer than the gap between kills.
+    const killsEndAt = sentAt + (options.killWindowAfterSendMs ?? 30_000);
     // Idle with differences this long: nothing is left to change them (a dead-lettered job), so stop waiting.
     const stuckAfterMs = 30_000;
     let idleSince: number | null = null;
     for (;;) {
       const busy = await busyJobs(db);
       if (busy > 0) idleSince = null;
+      if (killing && performance.now() > killsEndAt) {
+        killing = false;
+        await Promise.all([workerKiller, ingestKiller, ingestDown]);
+      }
       if (busy === 0) {
         if (killing) {
           killing = false;
           await Promise.all([workerKiller, ingestKiller, ingestDown]);
           continue;
         }
-        const observed = await observe(db);
-        customerRows = observed.customerRows;
-        const circleMembers = circle.memberships();
-        const kitSubscribers = kit.subscriberTags();
-        verdicts = expected.map((customer) => {
-          const emails = new Set(customer.emails.map((email) => email.toLowerCase()));
-          return compareCustomer(customer, {
-            record: observed.records.get(customer.stripeCustomerId) ?? null,
-            circleMembers: circleMembers.filter((member) => emails.has(member.email.toLowerCase())),
-            kitSubscribers: kitSubscribers.filter((subscriber) => emails.has(subscriber.email.toLowerCase())),
-          });
-        });
+        verdicts = await compareAll();
         if (verdicts.every((verdict) => verdict.differences.length === 0)) {
           timeToConvergeMs = performance.now() - sentAt;
           break;
@@ -309,6 +332,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     killing = false;
     await Promise.all([workerKiller, ingestKiller, ingestDown]);
+    // Never idle until the deadline: compare what there is, and say what was still to do.
+    const unfinishedJobs = timeToConvergeMs === null ? await jobsNotDone(db) : [];
+    if (timeToConvergeMs === null) verdicts = await compareAll();
 
     const ledger = new Map(
       (await db.sql<{ eventId: string; outcome: string; error: string | null }>(`SELECT "eventId", outcome::text AS outcome, error FROM "WebhookEvent" WHERE provider = 'stripe'`)).map((row) => [
@@ -343,6 +369,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       converged: verdicts.filter((verdict) => verdict.differences.length === 0).length,
       extraRecords: Math.max(0, customerRows - scenario.customers.length),
       deadJobs,
+      unfinishedJobs,
       differences: differing,
       sendMs,
       timeToConvergeMs,
@@ -372,6 +399,7 @@ export function formatReport(report: ChaosReport): string {
   const sample = (title: string, items: string[]) => (items.length > 0 ? [`${title} (first 20 of ${items.length}):`, ...items.slice(0, 20).map((item) => `  ${item}`)] : []);
   return [
     ...lines,
+    ...sample("unfinished jobs", report.unfinishedJobs),
     ...sample("differences", report.differences),
     ...sample("duplicates", report.duplicates),
     ...sample("lost", report.lost),

@@ -8,6 +8,11 @@ import { chargeRefunded, checkoutCompleted, customerUpdated, invoiceEvent, invoi
 // a 404, and the job was dead-lettered, so the tag never went on. (An untag in that window
 // "succeeded" on the 404 and left the tag on the subscriber.) A tag job of a customer known in
 // Kit now makes a pending move first.
+//
+// Second regression (the chaos replay under CI load): the email change committed while the first
+// tag job was creating the subscriber under the old address. The change found no subscriber to
+// move, the job then linked the one it had created, and every later tag of the new address was a
+// 404 and a dead letter. Linking now queues the move when the address changed meanwhile.
 
 let stack: Stack;
 beforeEach(async () => {
@@ -43,5 +48,29 @@ describe("Kit tags after an email change at Stripe", () => {
     expect(stack.kit.tagsOf("renamed@example.com")).toEqual([stack.ids.onboardingTag, stack.ids.refundedTag].sort((a, b) => a - b));
     const dead = await stack.db.sql<{ kind: string }>(`SELECT kind FROM "Job" WHERE status = 'dead'`);
     expect(dead).toEqual([]);
+  });
+
+  it("moves a subscriber created under the old address while the email changed, then tags it at the new one", async () => {
+    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
+    // Kit takes its time creating the subscriber: the email change is applied meanwhile.
+    stack.kit.fail({ delayMs: 1_500, method: "POST", path: /^\/v4\/subscribers$/, times: 1 });
+    await post(checkoutCompleted(p));
+    await post(invoiceEvent(p, "invoice.paid"));
+    await post(invoicePaymentPaid(p));
+    // The running worker (not drain's batches): the email change's fold runs while the first tag job waits for Kit.
+    stack.worker.start();
+    await expect.poll(() => stack.kit.requests().some((r) => r.method === "POST" && r.path === "/v4/subscribers"), { timeout: 10_000 }).toBe(true);
+    await post(customerUpdated(p, "renamed@example.com", { created: p.at + DAY }));
+    await expect.poll(() => stack.kit.tagsOf("renamed@example.com").length, { timeout: 15_000 }).toBe(2);
+    await stack.worker.stop();
+    await stack.drain();
+
+    expect(stack.kit.subscriberCount()).toBe(1);
+    expect(stack.kit.findSubscriber(p.email)).toBeUndefined();
+    expect(stack.kit.tagsOf("renamed@example.com")).toEqual([stack.ids.activeTag, stack.ids.onboardingTag].sort((a, b) => a - b));
+    const dead = await stack.db.sql<{ kind: string }>(`SELECT kind FROM "Job" WHERE status = 'dead'`);
+    expect(dead).toEqual([]);
+    const tags = await stack.db.sql<{ state: string }>(`SELECT state::text AS state FROM "EmailTagState" ORDER BY "tagId"`);
+    expect(tags.map((tag) => tag.state)).toEqual(["applied", "applied"]);
   });
 });
