@@ -79,10 +79,12 @@ export const JOB_KINDS = {
   "kit.tag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.tag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.untag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.untag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.update_email": kind({
-    payload: z.object({ customerId, subscriberId: z.number().int(), email: z.string().min(3) }),
+    // changeId: one move per change of address, so a change back to an earlier address moves the
+    // subscriber again (the key was the address alone; jobs queued then have none).
+    payload: z.object({ customerId, subscriberId: z.number().int(), email: z.string().min(3), changeId: z.uuid().optional() }),
     priority: 20,
     label: "email address update",
-    key: ({ customerId, email }) => `kit.update_email:${customerId}:${email}`,
+    key: ({ customerId, email, changeId }) => `kit.update_email:${customerId}:${email}${changeId ? `:${changeId}` : ""}`,
   }),
 };
 

@@ -95,7 +95,7 @@ export async function linkKitSubscriber(db: Database, customerId: string, subscr
     await store.linkExternalId(tx, customerId, { provider: "kit", externalId: String(subscriberId) });
     const email = await store.customerEmail(tx, customerId);
     if (email === null || email === createdUnder) return false;
-    await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId, email }, { customerId })]);
+    await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId, email, changeId: crypto.randomUUID() }, { customerId })]);
     return true;
   });
 }
@@ -175,7 +175,7 @@ async function refold(
   if (history.some((event) => event.kind === "customer_updated") && facts.email && facts.email !== held.customer.email) {
     const change = await store.changeCustomerEmail(tx, customerId, facts.email);
     if (change.result === "changed" && change.kitSubscriberId !== null) {
-      await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId: change.kitSubscriberId, email: facts.email }, { customerId })]);
+      await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId: change.kitSubscriberId, email: facts.email, changeId: change.changeId }, { customerId })]);
     }
   }
   await openUnpaidTickets(tx, customerId, desired);

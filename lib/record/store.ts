@@ -308,7 +308,8 @@ export async function writeRecordChanges(
   await tx.sql(WRITE_SQL, [write.customerId, doc, write.correlationId, write.appliedAt?.toISOString() ?? null], { prepare: "record_write" });
 }
 
-export type EmailChange = { result: "changed"; kitSubscriberId: number | null } | { result: "conflict" };
+/** A change's id is its audit entry's: each change of address is a move of its own, even back to an earlier address. */
+export type EmailChange = { result: "changed"; changeId: string; kitSubscriberId: number | null } | { result: "conflict" };
 
 /**
  * Moves the customer to the email Stripe now holds, with its audit entry; when another record
@@ -317,7 +318,7 @@ export type EmailChange = { result: "changed"; kitSubscriberId: number | null } 
  */
 export async function changeCustomerEmail(tx: Session, customerId: string, newEmail: string): Promise<EmailChange> {
   const audit = (action: string, reason: string) =>
-    tx.sql(`INSERT INTO "AuditLog" (id, actor, action, "customerId", reason) VALUES (gen_random_uuid(), 'system', $1, $2, $3) RETURNING id`, [
+    tx.sql<{ id: string }>(`INSERT INTO "AuditLog" (id, actor, action, "customerId", reason) VALUES (gen_random_uuid(), 'system', $1, $2, $3) RETURNING id`, [
       action,
       customerId,
       reason,
@@ -331,9 +332,9 @@ export async function changeCustomerEmail(tx: Session, customerId: string, newEm
     return { result: "conflict" };
   }
   await tx.sql(`UPDATE "Customer" SET email = $2, "updatedAt" = now() WHERE id = $1 RETURNING id`, [customerId, newEmail]);
-  await audit("customer.email_changed", "email changed at Stripe");
+  const [entry] = await audit("customer.email_changed", "email changed at Stripe");
   const [kitRef] = await tx.sql<{ externalId: string }>(`SELECT "externalId" FROM "ExternalRef" WHERE "customerId" = $1 AND provider = 'kit' LIMIT 1`, [customerId]);
-  return { result: "changed", kitSubscriberId: kitRef ? Number(kitRef.externalId) : null };
+  return { result: "changed", changeId: entry!.id, kitSubscriberId: kitRef ? Number(kitRef.externalId) : null };
 }
 
 /** The ids of the customer's journeys of one kind with the given keys. */

@@ -73,4 +73,24 @@ describe("Kit tags after an email change at Stripe", () => {
     const tags = await stack.db.sql<{ state: string }>(`SELECT state::text AS state FROM "EmailTagState" ORDER BY "tagId"`);
     expect(tags.map((tag) => tag.state)).toEqual(["applied", "applied"]);
   });
+
+  it("follows an address changed away and back again: each change is a move of its own", async () => {
+    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
+    await post(checkoutCompleted(p));
+    await post(invoiceEvent(p, "invoice.paid"));
+    await post(invoicePaymentPaid(p));
+    await stack.drain();
+    for (const [day, email] of [[1, "second@example.com"], [2, p.email], [3, "second@example.com"]] as const) {
+      await post(customerUpdated(p, email, { created: p.at + day * DAY }));
+      await stack.drain();
+      expect(stack.kit.findSubscriber(email)).toBeDefined();
+    }
+    await post(chargeRefunded(p, { created: p.at + 4 * DAY }));
+    await stack.drain();
+
+    expect(stack.kit.subscriberCount()).toBe(1);
+    expect(stack.kit.tagsOf("second@example.com")).toEqual([stack.ids.onboardingTag, stack.ids.refundedTag].sort((a, b) => a - b));
+    const dead = await stack.db.sql<{ kind: string }>(`SELECT kind FROM "Job" WHERE status = 'dead'`);
+    expect(dead).toEqual([]);
+  });
 });
