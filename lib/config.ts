@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_JOB_RETENTION_DAYS, MIN_JOB_RETENTION_DAYS } from "./jobs/retention-period";
 
 // The one place that reads process.env. A missing or malformed variable stops the process
 // with a readable list; everything else imports the parsed object.
@@ -126,6 +127,8 @@ const envSchema = z
     CIRCLE_MONTHLY_QUOTA: z.coerce.number().int().min(100).optional(),
     /** Minutes between the worker's reconciliations with Circle, Kit and Stripe; 0: none scheduled. */
     RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(10_080).default(360),
+    /** Days a finished outbox job (succeeded or discarded) is kept before the hourly prune deletes it; dead jobs stay. */
+    JOB_RETENTION_DAYS: z.coerce.number().int().min(MIN_JOB_RETENTION_DAYS).max(3_650).default(DEFAULT_JOB_RETENTION_DAYS),
     /** The share (0.05 to 0.9) of each provider budget that reconciliation and invitation checks may use. */
     RECONCILE_SHARE: z.coerce.number().min(0.05).max(0.9).default(0.5),
     /** What the reconciler does per drift kind, JSON over the defaults, e.g. {"tag_extra":"repair"} (lib/reconcile/policy.ts). */

@@ -7,6 +7,7 @@ import { beat } from "./jobs/heartbeat";
 import type { WorkerOptions } from "./jobs/worker";
 import { log } from "./log";
 import { scheduleReconcile } from "./reconcile/schedule";
+import { schedulePrune } from "./jobs/retention";
 import { BodyTooLargeError, json, readBody, rejection } from "./webhooks/http";
 
 // GET|POST /api/jobs/drain, for hosts without a long-lived worker process (Vercel and the
@@ -115,6 +116,7 @@ export async function handleDrainRequest(request: Request, deps: DrainDeps): Pro
     await beat(deps.worker.db, "drain", "drain");
     // With no long-lived worker, the drains keep the reconciliation schedule (one job per slot).
     if (deps.reconcileIntervalMs) await scheduleReconcile(deps.worker.db, deps.reconcileIntervalMs);
+    await schedulePrune(deps.worker.db);
     report = await drainQueue(deps.worker, deps.budget);
   } catch (error) {
     log.error({ err: (error as Error).message }, "drain: failed");

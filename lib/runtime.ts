@@ -4,6 +4,7 @@ import { createCircleClient, type CircleClient } from "./integrations/circle";
 import { createKitClient } from "./integrations/kit";
 import { circleLimits, createRequestBudget, KIT_BUDGET } from "./jobs/budget";
 import { scheduleReconcile } from "./reconcile/schedule";
+import { schedulePrune } from "./jobs/retention";
 import { createBackgroundWork } from "./reconcile/wiring";
 import type { ReconcilerDeps } from "./reconcile/run";
 import { createHandlers } from "./effects";
@@ -75,7 +76,7 @@ export async function createRuntime(config: Env = env(), overrides: { db?: Datab
   // Failed webhook signature checks per source address (valid deliveries are never counted).
   const webhookFailureLimiter = createWebhookFailureLimiter({ ...rateLimitStore, keySecret: identitySecret });
   const background = createBackgroundWork(db, catalog, config, { ...budgetKeys, circle: circleBudget, kit: kitBudget });
-  const jobHandlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget, ...background });
+  const jobHandlers = createHandlers({ db, catalog, circle, kit, circleBudget, kitBudget, ...background, jobRetentionDays: config.JOB_RETENTION_DAYS });
   return {
     env: config,
     db,
@@ -123,6 +124,7 @@ function workerOptions(config: Env, db: Database, handlers: JobHandlers): Worker
 export function createRuntimeWorker(runtime: Runtime, options: Partial<WorkerOptions> = {}): Worker {
   // Every worker names the same next slot: the outbox keeps one reconciliation per interval.
   scheduleReconcile(runtime.db, runtime.env.RECONCILE_INTERVAL_MINUTES * 60_000).catch((error: Error) => log.error({ err: error.message }, "reconciliation could not be scheduled"));
+  schedulePrune(runtime.db).catch((error: Error) => log.error({ err: error.message }, "the outbox's prune could not be scheduled"));
   return createWorker({ ...workerOptions(runtime.env, runtime.db, runtime.jobHandlers), ...options });
 }
 

@@ -3,8 +3,10 @@ import type { CircleClient } from "../integrations/circle";
 import type { KitClient } from "../integrations/kit";
 import type { RequestBudget } from "../jobs/budget";
 import { JobFailure } from "../jobs/errors";
+import { DEFAULT_JOB_RETENTION_DAYS, pruneFinishedJobs, schedulePrune } from "../jobs/retention";
 import type { JobHandlers } from "../jobs/worker";
 import type { PlanCatalog } from "../lifecycle/catalog";
+import { log } from "../log";
 import { applyWebhookEvent, recheckCustomer } from "../record/apply";
 import { markEventFailed } from "../record/store";
 import { createCircleHandlers } from "./circle";
@@ -34,6 +36,8 @@ export interface EffectDeps {
   reconciler?: ReconcilerDeps | null;
   /** How often the worker reconciles (0: it does not schedule a next run). */
   reconcileIntervalMs?: number;
+  /** Days a finished job stays in the outbox (lib/jobs/retention.ts; default 30). */
+  jobRetentionDays?: number;
 }
 
 /** Expected (Stripe delivers out of order), not a failure: retried, and logged at info. */
@@ -62,5 +66,13 @@ export function createHandlers(deps: EffectDeps): JobHandlers {
     ...createKitHandlers(db, deps.kit, createProviderCall(deps.kitBudget, pauseMs)),
     ...createInvitationHandlers(db, deps.circleBackground ?? deps.circle, createProviderCall(deps.circleBudget, pauseMs)),
     ...createReconcileHandler(db, deps.reconciler ?? null, deps.reconcileIntervalMs ?? 0),
+    "jobs.prune": {
+      async run() {
+        const retentionDays = deps.jobRetentionDays ?? DEFAULT_JOB_RETENTION_DAYS;
+        const deleted = await pruneFinishedJobs(db, retentionDays);
+        if (deleted > 0) log.info({ deleted, retentionDays }, "finished jobs pruned");
+        await schedulePrune(db);
+      },
+    },
   };
 }

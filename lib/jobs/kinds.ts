@@ -76,6 +76,13 @@ export const JOB_KINDS = {
     label: null,
     key: ({ runId }) => `reconcile.requested:${runId}`,
   }),
+  /** One hourly prune of finished jobs past their retention (lib/jobs/retention.ts); it schedules the next. */
+  "jobs.prune": kind({
+    payload: z.object({ slot: z.iso.datetime() }),
+    priority: 45,
+    label: null,
+    key: ({ slot }) => `jobs.prune:${slot}`,
+  }),
   "kit.tag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.tag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.untag": kind({ payload: tag, priority: 20, label: "email list update", key: (p) => intentKey("kit.untag", p.customerId, `tag:${p.tagId}`, p.version) }),
   "kit.update_email": kind({

@@ -142,6 +142,23 @@ export async function dueWork(db: Database): Promise<DueWork> {
   return { count: row?.count ?? 0, oldestDueAgeMs: row?.oldestDueAgeMs ?? null };
 }
 
+/**
+ * Deletes up to `limit` jobs that succeeded or were discarded before `before` (by their last
+ * change: an adopted apply job succeeds without a finish time); how many went. Dead, queued and
+ * running jobs are never deleted here.
+ */
+export async function deleteFinishedJobs(db: Database, before: Date, limit: number): Promise<number> {
+  const [row] = await db.sql<{ deleted: number }>(
+    `WITH gone AS (
+       DELETE FROM "Job" WHERE id IN (
+         SELECT id FROM "Job" WHERE status IN ('succeeded', 'discarded') AND "updatedAt" < $1 ORDER BY "updatedAt" LIMIT $2)
+       RETURNING 1)
+     SELECT count(*)::int AS deleted FROM gone`,
+    [before, limit],
+  );
+  return row?.deleted ?? 0;
+}
+
 /** Marks a job done; false if this worker no longer held it (its lease ran out). */
 export async function completeJob(db: Database, jobId: string, workerId: string): Promise<boolean> {
   const rows = await db.sql(

@@ -1,15 +1,10 @@
 import type { Database } from "../db";
 import { jobRow } from "../jobs/kinds";
 import { enqueue } from "../jobs/queue";
+import { nextSlot } from "../jobs/slots";
 
-// The reconciler runs inside the worker: one `reconcile.run` job per interval slot (slots are
-// aligned on the epoch, so every process that schedules names the same slot and the outbox's
-// dedupe key keeps one), and each run schedules the next.
-
-/** The start of the slot after `now`. */
-export function nextSlot(now: Date, intervalMs: number): Date {
-  return new Date((Math.floor(now.getTime() / intervalMs) + 1) * intervalMs);
-}
+// The reconciler runs inside the worker: one `reconcile.run` job per interval slot
+// (lib/jobs/slots.ts), and each run schedules the next.
 
 /** Schedules the next reconciliation (idempotent per slot); nothing when the interval is 0 (off). */
 export async function scheduleReconcile(db: Database, intervalMs: number, now = new Date()): Promise<Date | null> {

@@ -126,8 +126,8 @@ function converged(bought: Purchase[]) {
 
 const jobs = () =>
   stack.db.sql<{ id: string; kind: string; status: string; attempts: number; lockedBy: string | null; updatedAt: Date; runAt: Date }>(
-    // Invitation follow-ups and the next reconciliation are scheduled ahead: not these tests' work.
-    `SELECT id, kind, status::text AS status, attempts, "lockedBy", "updatedAt", "runAt" FROM "Job" WHERE kind NOT IN ('circle.invitation_check', 'reconcile.run') ORDER BY id`,
+    // Invitation follow-ups, the next reconciliation and the next prune are scheduled ahead: not these tests' work.
+    `SELECT id, kind, status::text AS status, attempts, "lockedBy", "updatedAt", "runAt" FROM "Job" WHERE kind NOT IN ('circle.invitation_check', 'reconcile.run', 'jobs.prune') ORDER BY id`,
   );
 
 describe("drain: convergence without a worker process", () => {
@@ -202,6 +202,13 @@ describe("drain: the reconciliation schedule", () => {
     const off = await scheduled();
     await drain(deps({ CRON_SECRET, RECONCILE_INTERVAL_MINUTES: "0" }));
     expect(await scheduled()).toEqual(off);
+  });
+
+  it("keeps the outbox's hourly prune scheduled too, once per slot", async () => {
+    await drain(deps({ CRON_SECRET }));
+    await drain(deps({ CRON_SECRET }));
+    const prunes = await stack.db.sql<{ runAt: Date }>(`SELECT "runAt" FROM "Job" WHERE kind = 'jobs.prune' AND status = 'queued'`);
+    expect(prunes.map((row) => row.runAt.getTime())).toEqual([Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000]);
   });
 });
 

@@ -50,6 +50,7 @@ describe("parseEnv: defaults", () => {
       CIRCLE_PLAN: "business",
       RECONCILE_INTERVAL_MINUTES: 360,
       RECONCILE_SHARE: 0.5,
+      JOB_RETENTION_DAYS: 30,
     });
   });
 
@@ -211,6 +212,8 @@ describe("parseEnv: malformed values", () => {
     ["CIRCLE_PLAN", "pro"],
     ["RECONCILE_SHARE", "1"],
     ["RECONCILE_INTERVAL_MINUTES", "-5"],
+    ["JOB_RETENTION_DAYS", "7"],
+    ["JOB_RETENTION_DAYS", "a month"],
   ])("%s=%j is rejected by name", (key, value) => {
     const error = configError({ [key]: value });
     expect(error).toBeInstanceOf(ConfigError);

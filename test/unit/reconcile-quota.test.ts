@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { INVITATION_CHECK_DELAYS_MS, invitationCheckAt, listingIsCheaper, MEMBERS_PAGE_SIZE } from "../../lib/reconcile/follow-up";
 import { backgroundShare, CIRCLE_PLAN_QUOTAS, circleLimits } from "../../lib/jobs/budget";
-import { nextSlot } from "../../lib/reconcile/schedule";
+import { nextSlot } from "../../lib/jobs/slots";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
