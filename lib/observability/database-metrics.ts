@@ -63,17 +63,32 @@ function gauge(registry: client.Registry, name: string, help: string, labelNames
   return new client.Gauge({ name, help, labelNames, registers: [registry] });
 }
 
-export async function collectDatabaseMetrics(db: Database): Promise<client.Registry> {
+/** A scrape's reads, one statement each, by name (so `npm run bench:queue` can time them one by one). */
+export function databaseMetricReads(db: Database) {
   const windows = Object.fromEntries(Object.entries(BUDGETS).map(([provider, limits]) => [provider, limits.windowMs]));
+  return {
+    jobs: () => db.sql<{ status: string; kind: string; count: number }>(`SELECT status::text AS status, kind, count(*)::int AS count FROM "Job" GROUP BY 1, 2`),
+    due: () => dueWork(db),
+    heartbeats: () => readHeartbeats(db, ALIVE_WITHIN_MS),
+    grants: () => db.sql<Undone>(UNDONE_ACCESS_SQL, [GRANT, ["pending", "failed"]]),
+    revokes: () => db.sql<Undone>(UNDONE_ACCESS_SQL, [REVOKE, ["revoked"]]),
+    payments: () => db.sql<Undone>(UNAPPLIED_PAYMENTS_SQL, [PAYMENT_EVENT_TYPES]),
+    purchases: () => db.sql<{ seconds: number | null }>(PAYMENT_TO_ACCESS_SQL, [GRANT]),
+    budgets: () => db.sql<{ key: string; provider: string; used: number; pausedSeconds: number }>(BUDGETS_SQL, [JSON.stringify(windows)]),
+  };
+}
+
+export async function collectDatabaseMetrics(db: Database): Promise<client.Registry> {
+  const read = databaseMetricReads(db);
   const [jobs, due, heartbeats, [grants], [revokes], [payments], purchases, budgets] = await Promise.all([
-    db.sql<{ status: string; kind: string; count: number }>(`SELECT status::text AS status, kind, count(*)::int AS count FROM "Job" GROUP BY 1, 2`),
-    dueWork(db),
-    readHeartbeats(db, ALIVE_WITHIN_MS),
-    db.sql<Undone>(UNDONE_ACCESS_SQL, [GRANT, ["pending", "failed"]]),
-    db.sql<Undone>(UNDONE_ACCESS_SQL, [REVOKE, ["revoked"]]),
-    db.sql<Undone>(UNAPPLIED_PAYMENTS_SQL, [PAYMENT_EVENT_TYPES]),
-    db.sql<{ seconds: number | null }>(PAYMENT_TO_ACCESS_SQL, [GRANT]),
-    db.sql<{ key: string; provider: string; used: number; pausedSeconds: number }>(BUDGETS_SQL, [JSON.stringify(windows)]),
+    read.jobs(),
+    read.due(),
+    read.heartbeats(),
+    read.grants(),
+    read.revokes(),
+    read.payments(),
+    read.purchases(),
+    read.budgets(),
   ]);
   const registry = new client.Registry();
 

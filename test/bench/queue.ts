@@ -9,11 +9,16 @@
 //    The run ends when every grant is done, or BENCH_AFTER_S after the last apply.
 // 2. The claim's cost against the backlog it reads past: the same claims with just enough due
 //    jobs queued (baseline, same run) and with BENCH_BACKLOG due jobs of four priorities.
+// 3. A metrics scrape's reads (lib/observability/database-metrics.ts), one by one, on an empty
+//    outbox (baseline, same run) and on a large one: BENCH_BACKLOG due jobs, BENCH_HISTORY jobs
+//    finished over the last 30 days, and BENCH_CUSTOMERS checkouts of the last hour, half of them
+//    with access and half with a grant still queued.
 import { z } from "zod";
 import type { Database } from "../../lib/db";
 import { jobRow } from "../../lib/jobs/kinds";
 import { claimJobs, enqueue } from "../../lib/jobs/queue";
 import { createWorker } from "../../lib/jobs/worker";
+import { collectDatabaseMetrics, databaseMetricReads } from "../../lib/observability/database-metrics";
 import { parseCatalog } from "../../lib/lifecycle/catalog";
 import { recordEvents } from "../../lib/webhooks/ledger";
 import { handlersForFakes } from "../../lib/sandbox/handlers";
@@ -31,6 +36,15 @@ const settings = z
     BENCH_BACKLOG: z.coerce.number().int().positive().default(100_000),
     BENCH_CLAIMS: z.coerce.number().int().positive().default(300),
     BENCH_QUIET_S: z.coerce.number().int().min(0).default(20),
+    BENCH_HISTORY: z.coerce.number().int().min(0).default(300_000),
+    BENCH_CUSTOMERS: z.coerce.number().int().positive().default(20_000),
+    BENCH_SCRAPES: z.coerce.number().int().positive().default(20),
+    /** Which parts run, comma-separated. */
+    BENCH_PARTS: z
+      .string()
+      .default("overload,claim,scrape")
+      .transform((parts) => new Set(parts.split(",").map((part) => part.trim())))
+      .pipe(z.set(z.enum(["overload", "claim", "scrape"]))),
   })
   .parse(process.env);
 
@@ -135,13 +149,69 @@ async function claimCost(db: Database, label: string) {
   console.log(`| ${label} | ${ms(claim.p50)} | ${ms(claim.p95)} |`);
 }
 
+/** Each read of a scrape, BENCH_SCRAPES times one after another, then whole scrapes (reads run together): p50 / p95 ms by name. */
+async function scrapeCost(db: Database): Promise<Map<string, { p50: number; p95: number }>> {
+  const reads: Record<string, () => Promise<unknown>> = { ...databaseMetricReads(db), "whole scrape": () => collectDatabaseMetrics(db) };
+  const costs = new Map<string, { p50: number; p95: number }>();
+  for (const [name, read] of Object.entries(reads)) {
+    const timings: number[] = [];
+    for (let i = 0; i < settings.BENCH_SCRAPES; i++) {
+      const started = performance.now();
+      await read();
+      timings.push(performance.now() - started);
+    }
+    const summary = latencySummary(timings);
+    costs.set(name, { p50: summary.p50, p95: summary.p95 });
+  }
+  return costs;
+}
+
+/** A large outbox's state as a scrape reads it, written in bulk (the product's writers would take an hour). */
+async function fillScrapeState(db: Database) {
+  const customers = settings.BENCH_CUSTOMERS;
+  await db.sql(`INSERT INTO "Customer" (id, email, "updatedAt") SELECT 'bench-c-' || g, 'c' || g || '@bench.example', now() FROM generate_series(1, $1::int) g`, [customers]);
+  await db.sql(
+    `INSERT INTO "WebhookEvent" (id, provider, "eventId", type, "providerCreatedAt", "receivedAt", outcome, payload, "customerId")
+     SELECT 'bench-e-' || g, 'stripe', 'evt_bench_' || g, 'checkout.session.completed', now(), now() - make_interval(secs => g % 3500), 'applied', '{}', 'bench-c-' || g
+       FROM generate_series(1, $1::int) g`,
+    [customers],
+  );
+  // Odd customers have access (a grant that succeeded a few seconds after the checkout); even ones wait for theirs.
+  await db.sql(
+    `INSERT INTO "AccessGrant" (id, "customerId", "accessGroupId", state, version, "updatedAt")
+     SELECT 'bench-g-' || g, 'bench-c-' || g, 1, (CASE WHEN g % 2 = 1 THEN 'active' ELSE 'pending' END)::"AccessState", 1, now() FROM generate_series(1, $1::int) g`,
+    [customers],
+  );
+  await db.sql(
+    `INSERT INTO "Job" (id, kind, payload, "dedupeKey", status, priority, "runAt", "customerId", "createdAt", "finishedAt", "updatedAt")
+     SELECT 'bench-j-' || g, 'circle.grant', jsonb_build_object('customerId', 'bench-c-' || g, 'accessGroupId', 1, 'version', 1), 'bench-grant-' || g,
+            (CASE WHEN g % 2 = 1 THEN 'succeeded' ELSE 'queued' END)::"JobStatus", 10, now(), 'bench-c-' || g,
+            now() - make_interval(secs => g % 3500), CASE WHEN g % 2 = 1 THEN now() - make_interval(secs => g % 3500 - 5) END, now()
+       FROM generate_series(1, $1::int) g`,
+    [customers],
+  );
+  await db.sql(
+    `INSERT INTO "Job" (id, kind, payload, "dedupeKey", status, priority, "runAt", "createdAt", "finishedAt", "updatedAt")
+     SELECT 'bench-h-' || g, 'lifecycle.apply', jsonb_build_object('ledgerId', 'history-' || g), 'bench-history-' || g, 'succeeded', 0,
+            now() - make_interval(secs => g % 2592000), now() - make_interval(secs => g % 2592000), now() - make_interval(secs => g % 2592000), now() - make_interval(secs => g % 2592000)
+       FROM generate_series(1, $1::int) g`,
+    [settings.BENCH_HISTORY],
+  );
+  await fillBacklog(db, settings.BENCH_BACKLOG);
+  await db.sql(`VACUUM ANALYZE`);
+}
+
 async function main() {
   const { db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, 4);
   const machine = await machineInfo(db);
   console.log(`machine: ${machine.nproc} cores, ${machine.cpuModel}; ${machine.node}; ${machine.postgres}`);
   await quiet(settings.BENCH_QUIET_S);
-  await overload();
+  if (settings.BENCH_PARTS.has("overload")) await overload();
+  if (settings.BENCH_PARTS.has("claim")) await claims(db);
+  if (settings.BENCH_PARTS.has("scrape")) await scrapes(db);
+}
 
+async function claims(db: Database) {
   console.log(`\n## One claim of 4 jobs (${fmt(settings.BENCH_CLAIMS)} claims)`);
   console.log(`| due jobs queued | p50 ms | p95 ms |`);
   console.log(`|---|---|---|`);
@@ -160,6 +230,26 @@ async function main() {
   await fillBacklog(db, settings.BENCH_BACKLOG, false);
   await quiet(settings.BENCH_QUIET_S);
   await claimCost(db, `${fmt(settings.BENCH_BACKLOG)}, statistics from when 20 were`);
+  await db.sql(`ALTER TABLE "Job" RESET (autovacuum_enabled)`);
+}
+
+async function scrapes(db: Database) {
+  await emptyOutbox(db);
+  await quiet(settings.BENCH_QUIET_S);
+  const empty = await scrapeCost(db);
+  await fillScrapeState(db);
+  await quiet(settings.BENCH_QUIET_S);
+  const loaded = await scrapeCost(db);
+  console.log(
+    `\n## A metrics scrape's reads, each ${fmt(settings.BENCH_SCRAPES)} times: empty outbox (baseline) against ${fmt(settings.BENCH_BACKLOG)} due jobs, ` +
+      `${fmt(settings.BENCH_HISTORY)} finished over 30 days, ${fmt(settings.BENCH_CUSTOMERS)} checkouts in the last hour`,
+  );
+  console.log(`| read | empty p50 / p95 ms | large p50 / p95 ms |`);
+  console.log(`|---|---|---|`);
+  for (const [name, cost] of loaded) {
+    const base = empty.get(name)!;
+    console.log(`| ${name} | ${ms(base.p50)} / ${ms(base.p95)} | ${ms(cost.p50)} / ${ms(cost.p95)} |`);
+  }
 }
 
 try {
