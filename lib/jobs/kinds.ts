@@ -110,15 +110,19 @@ export const isJobKind = (value: string): value is JobKind => Object.hasOwn(JOB_
 export const providerOf = (kind: string) => kind.split(".", 1)[0]!;
 
 /** Each priority, with the providers its kinds call. */
-const PROVIDERS_AT_PRIORITY = JOB_KIND_NAMES.reduce((map, name) => {
-  const at = map.get(JOB_KINDS[name].priority) ?? new Set<string>();
-  return map.set(JOB_KINDS[name].priority, at.add(providerOf(name)));
-}, new Map<number, Set<string>>());
+export function providersAtPriority(kinds: ReadonlyArray<{ name: string; priority: number }>): Map<number, Set<string>> {
+  return kinds.reduce((map, { name, priority }) => map.set(priority, (map.get(priority) ?? new Set<string>()).add(providerOf(name))), new Map<number, Set<string>>());
+}
 
 /** The priorities every kind of which calls one of `providers`: nothing of theirs can run while those providers are paused. */
-export function prioritiesOnlyOf(providers: readonly string[]): number[] {
-  return [...PROVIDERS_AT_PRIORITY].filter(([, called]) => [...called].every((provider) => providers.includes(provider))).map(([priority]) => priority);
+export function prioritiesCalledOnlyBy(providers: readonly string[], atPriority: ReadonlyMap<number, ReadonlySet<string>>): number[] {
+  return [...atPriority].filter(([, called]) => [...called].every((provider) => providers.includes(provider))).map(([priority]) => priority);
 }
+
+const PROVIDERS_AT_PRIORITY = providersAtPriority(JOB_KIND_NAMES.map((name) => ({ name, priority: JOB_KINDS[name].priority })));
+
+/** `prioritiesCalledOnlyBy` for the registry's kinds. */
+export const prioritiesOnlyOf = (providers: readonly string[]) => prioritiesCalledOnlyBy(providers, PROVIDERS_AT_PRIORITY);
 
 export interface JobOptions {
   runAt?: Date;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JOB_KIND_NAMES, JOB_KINDS, prioritiesOnlyOf, providerOf } from "../../lib/jobs/kinds";
+import { JOB_KIND_NAMES, JOB_KINDS, prioritiesCalledOnlyBy, prioritiesOnlyOf, providersAtPriority, providerOf } from "../../lib/jobs/kinds";
 
 // A claim skips a priority only when every kind at it calls a paused provider: skipping one
 // that holds any other kind would stall that kind until the budget reopens.
@@ -22,5 +22,21 @@ describe("prioritiesOnlyOf", () => {
         if (!paused.includes(providerOf(name))) expect(skipped.has(JOB_KINDS[name].priority)).toBe(false);
       }
     }
+  });
+
+  // The registry has one provider per priority today, so it cannot tell "every kind" from "some
+  // kind": a table with two providers at one priority can.
+  const shared = providersAtPriority([
+    { name: "lifecycle.apply", priority: 0 },
+    { name: "circle.grant", priority: 10 },
+    { name: "kit.tag", priority: 10 },
+    { name: "kit.untag", priority: 20 },
+  ]);
+  it.each([
+    { paused: ["kit"], expected: [20] },
+    { paused: ["circle"], expected: [] },
+    { paused: ["circle", "kit"], expected: [10, 20] },
+  ])("with two providers at one priority and $paused paused: $expected", ({ paused, expected }) => {
+    expect(prioritiesCalledOnlyBy(paused, shared).sort((a, b) => a - b)).toEqual(expected);
   });
 });
