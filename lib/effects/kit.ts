@@ -1,17 +1,17 @@
 import type { Database } from "../db";
 import type { KitClient } from "../integrations/kit";
-import { JOB_KINDS, jobRow } from "../jobs/kinds";
+import { JOB_KINDS } from "../jobs/kinds";
 import { IntegrationError } from "../integrations/errors";
 import { JobFailure } from "../jobs/errors";
-import { dueJobs, firstRunningJobKey } from "../jobs/queue";
+import { dueJobs } from "../jobs/queue";
 import type { JobHandlers } from "../jobs/worker";
 import { linkKitSubscriber } from "../record/apply";
-import { customerEmail, readTagForJob, recordTagFailed, settleTag } from "../record/store";
+import { claimKitSubscriber, customerEmail, readTagForJob, recordTagFailed, settleTag } from "../record/store";
 import type { ProviderCall } from "./provider-call";
 
 // Kit tags: add or remove one tag, and follow an email change at Stripe.
 
-/** How long a tag job waits for a sibling creating the subscriber (an upsert takes milliseconds). */
+/** How long a tag job waits, per attempt, for another creating the subscriber (an upsert takes milliseconds). */
 const SIBLING_WAIT_MS = 2_000;
 const SIBLING_POLL_MS = 25;
 
@@ -32,20 +32,20 @@ async function movePendingAddress(db: Database, kit: KitClient, call: ProviderCa
 }
 
 /**
- * Waits while a sibling tag job of the customer that runs at the same time, and goes first,
- * creates the Kit subscriber; true once the customer is known in Kit. False when no sibling goes
- * first, or it did not finish in time (this job then creates the subscriber itself: safe, an upsert).
+ * Makes sure the customer has a Kit subscriber, creating it when this job holds the claim; while
+ * another job creates it, waits for that one (in this attempt, then in the next). True when the
+ * customer's address changed while the subscriber was created: its move is queued.
  */
-async function waitForSiblingUpsert(db: Database, payload: { customerId: string; tagId: number; version: number }): Promise<boolean> {
-  const mine = jobRow("kit.tag", payload).dedupeKey;
+async function ensureSubscriber(db: Database, kit: KitClient, call: ProviderCall, job: { id: string; customerId: string; firstName?: string }): Promise<boolean> {
   const deadline = Date.now() + SIBLING_WAIT_MS;
-  const known = async () => Boolean((await readTagForJob(db, payload.customerId, payload.tagId))?.knownInKit);
-  for (let waited = false; ; waited = true) {
-    const first = await firstRunningJobKey(db, "kit.tag", payload.customerId);
-    // No sibling goes first (any more): it has created the subscriber, or it never will.
-    if (first === null || first >= mine) return waited && (await known());
-    if (waited && (await known())) return true;
-    if (Date.now() > deadline) return false;
+  for (;;) {
+    const claim = await claimKitSubscriber(db, job.customerId, job.id);
+    if (claim.status === "linked") return false;
+    if (claim.status === "mine") {
+      const subscriber = await call(() => kit.upsertSubscriber({ email: claim.email, firstName: job.firstName }));
+      return linkKitSubscriber(db, job.customerId, subscriber.id, claim.email);
+    }
+    if (Date.now() > deadline) throw new JobFailure("another job is creating this customer's Kit subscriber", { next: "retry", retryAfterMs: SIBLING_POLL_MS, expected: true });
     await new Promise((resolve) => setTimeout(resolve, SIBLING_POLL_MS));
   }
 }
@@ -58,7 +58,7 @@ const isNotFound = (error: unknown) => error instanceof JobFailure && error.caus
 export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCall): Pick<JobHandlers, "kit.tag" | "kit.untag" | "kit.update_email"> {
   return {
     "kit.tag": {
-      async run({ customerId, tagId, version }) {
+      async run({ customerId, tagId, version }, job) {
         const tag = await readTagForJob(db, customerId, tagId);
         if (!tag || tag.version !== version) return;
         if (tag.emailStatus !== "active") {
@@ -66,15 +66,11 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
           await settleTag(db, tag.id, version, "failed", `not tagged: subscriber is ${tag.emailStatus} in Kit`);
           return;
         }
-        if (tag.knownInKit) await movePendingAddress(db, kit, call, customerId, tag.email);
         // Kit tags only subscribers that exist, and creating one is a request of its own: when
-        // several of a customer's tag jobs run at once, the first creates the subscriber and the
-        // others wait for it (in this attempt), so a purchase with two tags takes three requests.
-        const known = tag.knownInKit || (await waitForSiblingUpsert(db, { customerId, tagId, version }));
-        if (!known) {
-          const subscriber = await call(() => kit.upsertSubscriber({ email: tag.email, firstName: tag.name?.split(" ")[0] }));
-          if (await linkKitSubscriber(db, customerId, subscriber.id, tag.email)) throw addressChanged();
-        }
+        // several of a customer's tag jobs run at once, one creates the subscriber and the others
+        // wait for it, so a purchase with two tags takes three requests.
+        if (!tag.knownInKit && (await ensureSubscriber(db, kit, call, { id: job.id, customerId, firstName: tag.name?.split(" ")[0] }))) throw addressChanged();
+        await movePendingAddress(db, kit, call, customerId, tag.email);
         try {
           await call(() => kit.tagByEmail(tagId, tag.email));
         } catch (error) {

@@ -101,15 +101,6 @@ export const claimJobsParams = (workerId: string, limit: number, leaseMs: number
   prioritiesOnlyOf(pausedProviders),
 ];
 
-/** The smallest dedupe key among a customer's running jobs of a kind: who goes first among siblings run together. */
-export async function firstRunningJobKey(db: Database, kind: JobKind, customerId: string): Promise<string | null> {
-  const [row] = await db.sql<{ key: string | null }>(
-    `SELECT min("dedupeKey") AS key FROM "Job" WHERE kind = $1 AND "customerId" = $2 AND status = 'running'`,
-    [kind, customerId],
-  );
-  return row?.key ?? null;
-}
-
 /** Queued or running jobs of a kind whose payload contains `match`, due now or within `withinMs`, in dedupe-key order. */
 export async function dueJobs(db: Database, kind: JobKind, match: Record<string, unknown>, withinMs: number): Promise<Array<{ dedupeKey: string; payload: unknown }>> {
   return db.sql<{ dedupeKey: string; payload: unknown }>(

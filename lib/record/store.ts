@@ -450,6 +450,35 @@ export async function readTagForJob(db: Database, customerId: string, tagId: num
   return row ?? null;
 }
 
+export type KitSubscriberClaim = { status: "linked" } | { status: "held" } | { status: "mine"; email: string };
+
+/**
+ * Claims the creation of the customer's Kit subscriber for the tag job `jobId`, under the
+ * customer's lock: "linked" when a subscriber is linked already; "held" while another job that
+ * claimed it still runs under a live lease; else "mine", with the address to create it under (the
+ * one an earlier claimant used, whose request may have created it, else the customer's email).
+ * Kit's create is an upsert by address, so two jobs creating at once, one that read the customer
+ * before an email change and one after, made two subscribers.
+ */
+export async function claimKitSubscriber(db: Database, customerId: string, jobId: string): Promise<KitSubscriberClaim> {
+  return db.transaction(async (tx) => {
+    await lockCustomer(tx, customerId);
+    const [row] = await tx.sql<{ linked: boolean; held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM "ExternalRef" WHERE "customerId" = c.id AND provider = 'kit') AS linked,
+              EXISTS (SELECT 1 FROM "Job" j WHERE j.id = c."kitClaimJob" AND j.id <> $2 AND j.status = 'running' AND j."leaseUntil" > now()) AS held
+         FROM "Customer" c WHERE c.id = $1`,
+      [customerId, jobId],
+    );
+    if (!row || row.linked) return { status: "linked" as const };
+    if (row.held) return { status: "held" as const };
+    const [claimed] = await tx.sql<{ email: string }>(
+      `UPDATE "Customer" SET "kitClaimJob" = $2, "kitEmail" = COALESCE("kitEmail", email) WHERE id = $1 RETURNING "kitEmail" AS email`,
+      [customerId, jobId],
+    );
+    return { status: "mine" as const, email: claimed!.email };
+  });
+}
+
 /** Settles the tag row this job's version serves (a newer decision keeps its row); a call that went through is the last sync. */
 export async function settleTag(db: Database, tagRowId: string, version: number, state: TagState, lastError: string | null): Promise<void> {
   await db.sql(

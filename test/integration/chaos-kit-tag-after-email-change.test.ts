@@ -93,4 +93,26 @@ describe("Kit tags after an email change at Stripe", () => {
     const dead = await stack.db.sql<{ kind: string }>(`SELECT kind FROM "Job" WHERE status = 'dead'`);
     expect(dead).toEqual([]);
   });
+
+  it("makes one subscriber when a tag job that read the new address runs while one that read the old address creates it", async () => {
+    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
+    // The first creation takes its time; the email change, and the refund's tag jobs (which read
+    // the new address), come meanwhile.
+    stack.kit.fail({ delayMs: 3_000, method: "POST", path: /^\/v4\/subscribers$/, times: 1 });
+    await post(checkoutCompleted(p));
+    await post(invoiceEvent(p, "invoice.paid"));
+    await post(invoicePaymentPaid(p));
+    stack.worker.start();
+    await expect.poll(() => stack.kit.requests().some((r) => r.method === "POST" && r.path === "/v4/subscribers"), { timeout: 10_000 }).toBe(true);
+    await post(customerUpdated(p, "renamed@example.com", { created: p.at + DAY }));
+    await post(chargeRefunded(p, { created: p.at + 2 * DAY }));
+    await expect.poll(() => stack.kit.tagsOf("renamed@example.com"), { timeout: 20_000 }).toEqual([stack.ids.onboardingTag, stack.ids.refundedTag].sort((a, b) => a - b));
+    await stack.worker.stop();
+    await stack.drain();
+
+    expect(stack.kit.subscriberCount()).toBe(1);
+    expect(stack.kit.tagsOf("renamed@example.com")).toEqual([stack.ids.onboardingTag, stack.ids.refundedTag].sort((a, b) => a - b));
+    const dead = await stack.db.sql<{ kind: string }>(`SELECT kind FROM "Job" WHERE status = 'dead'`);
+    expect(dead).toEqual([]);
+  });
 });
