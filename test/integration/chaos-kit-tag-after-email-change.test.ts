@@ -28,12 +28,18 @@ async function post(event: object) {
   expect((await stack.postStripe(event)).status).toBe(200);
 }
 
+/** A purchase 20 days ago, paid: its checkout, invoice and payment delivered (not yet applied). */
+async function paidPurchase() {
+  const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
+  await post(checkoutCompleted(p));
+  await post(invoiceEvent(p, "invoice.paid"));
+  await post(invoicePaymentPaid(p));
+  return p;
+}
+
 describe("Kit tags after an email change at Stripe", () => {
   it("moves the subscriber to the new address first, then tags and untags it there", async () => {
-    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
-    await post(checkoutCompleted(p));
-    await post(invoiceEvent(p, "invoice.paid"));
-    await post(invoicePaymentPaid(p));
+    const p = await paidPurchase();
     await stack.drain();
     expect(stack.kit.tagsOf(p.email)).toEqual([stack.ids.activeTag, stack.ids.onboardingTag].sort((a, b) => a - b));
 
@@ -51,12 +57,9 @@ describe("Kit tags after an email change at Stripe", () => {
   });
 
   it("moves a subscriber created under the old address while the email changed, then tags it at the new one", async () => {
-    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
     // Kit takes its time creating the subscriber: the email change is applied meanwhile.
     stack.kit.fail({ delayMs: 1_500, method: "POST", path: /^\/v4\/subscribers$/, times: 1 });
-    await post(checkoutCompleted(p));
-    await post(invoiceEvent(p, "invoice.paid"));
-    await post(invoicePaymentPaid(p));
+    const p = await paidPurchase();
     // The running worker (not drain's batches): the email change's fold runs while the first tag job waits for Kit.
     stack.worker.start();
     await expect.poll(() => stack.kit.requests().some((r) => r.method === "POST" && r.path === "/v4/subscribers"), { timeout: 10_000 }).toBe(true);
@@ -75,10 +78,7 @@ describe("Kit tags after an email change at Stripe", () => {
   });
 
   it("follows an address changed away and back again: each change is a move of its own", async () => {
-    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
-    await post(checkoutCompleted(p));
-    await post(invoiceEvent(p, "invoice.paid"));
-    await post(invoicePaymentPaid(p));
+    const p = await paidPurchase();
     await stack.drain();
     for (const [day, email] of [[1, "second@example.com"], [2, p.email], [3, "second@example.com"]] as const) {
       await post(customerUpdated(p, email, { created: p.at + day * DAY }));
@@ -95,13 +95,10 @@ describe("Kit tags after an email change at Stripe", () => {
   });
 
   it("makes one subscriber when a tag job that read the new address runs while one that read the old address creates it", async () => {
-    const p = newPurchase({ at: Math.floor(Date.now() / 1000) - 20 * DAY });
     // The first creation takes its time; the email change, and the refund's tag jobs (which read
     // the new address), come meanwhile.
     stack.kit.fail({ delayMs: 3_000, method: "POST", path: /^\/v4\/subscribers$/, times: 1 });
-    await post(checkoutCompleted(p));
-    await post(invoiceEvent(p, "invoice.paid"));
-    await post(invoicePaymentPaid(p));
+    const p = await paidPurchase();
     stack.worker.start();
     await expect.poll(() => stack.kit.requests().some((r) => r.method === "POST" && r.path === "/v4/subscribers"), { timeout: 10_000 }).toBe(true);
     await post(customerUpdated(p, "renamed@example.com", { created: p.at + DAY }));
