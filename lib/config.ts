@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { DEFAULT_JOB_RETENTION_DAYS, MIN_JOB_RETENTION_DAYS } from "./jobs/retention-period";
 
 // The one place that reads process.env. A missing or malformed variable stops the process
 // with a readable list; everything else imports the parsed object.
@@ -54,6 +53,11 @@ export const MIN_CRON_SECRET_LENGTH = 16;
  * no batch with less of its budget left, so DRAIN_BUDGET_MS may not be shorter.
  */
 export const DRAIN_JOB_MS = 5_000;
+
+/** How long the outbox keeps a finished job (lib/jobs/retention.ts), by default. */
+export const DEFAULT_JOB_RETENTION_DAYS = 30;
+/** The dashboard's payment to access reads checkouts of the last 7 days and their grants a day later. */
+export const MIN_JOB_RETENTION_DAYS = 14;
 
 const envSchema = z
   .object({

@@ -10,7 +10,7 @@ import { nextSlot } from "./slots";
 // 7 days, a grant up to a day later), and the dedupe keys, which are enqueued again only by a
 // retry of the same decision, moments after the first.
 
-export { DEFAULT_JOB_RETENTION_DAYS } from "./retention-period";
+export { DEFAULT_JOB_RETENTION_DAYS } from "../config";
 
 export const PRUNE_INTERVAL_MS = 60 * 60_000;
 /** Rows per DELETE: short statements, so claims and settles never wait long behind one. */
