@@ -87,10 +87,10 @@ export function createKitHandlers(db: Database, kit: KitClient, call: ProviderCa
         const tag = await readTagForJob(db, customerId, tagId);
         if (!tag || tag.version !== version) return;
         if (tag.knownInKit) await movePendingAddress(db, kit, call, customerId, tag.email);
-        await call(() => kit.untagByEmail(tagId, tag.email));
-        // Kit's 404 for an address it no longer knows reads as done: if the subscriber moved to a
-        // newer address meanwhile, the tag may still be on them there.
-        if ((await customerEmail(db, customerId)) !== tag.email) throw addressChanged();
+        const { known } = await call(() => kit.untagByEmail(tagId, tag.email));
+        // An address Kit does not know reads as done: if the subscriber moved to a newer address
+        // meanwhile, the tag may still be on them there.
+        if (!known && (await customerEmail(db, customerId)) !== tag.email) throw addressChanged();
         await settleTag(db, tag.id, version, "removed", null);
       },
       onDead: (payload, error) => recordTagFailed(db, payload, error),

@@ -32,7 +32,8 @@ export interface KitClient {
   /** The subscriber must exist. `created` is false when the tag was already applied. */
   tagByEmail(tagId: number, email: string): Promise<{ created: boolean }>;
   /** Succeeds when the subscriber does not have the tag or does not exist. */
-  untagByEmail(tagId: number, email: string): Promise<void>;
+  /** `known`: false when Kit answered 404 (no subscriber under the address, or no such tag): nothing to take off there. */
+  untagByEmail(tagId: number, email: string): Promise<{ known: boolean }>;
   listTags(): Promise<KitTag[]>;
   /** Every subscriber holding a tag, whatever their state (unsubscribed ones included), all pages read. */
   listTagSubscribers(tagId: number): Promise<KitSubscriber[]>;
@@ -143,9 +144,11 @@ export function createKitClient(options: KitClientOptions): KitClient {
           // 204 No Content: nothing to read.
           schema: z.unknown(),
         });
+        return { known: true };
       } catch (error) {
         // Kit answers 404 when the subscriber (or tag) is unknown: either way the tag is not applied.
         if (!(error instanceof IntegrationError && error.status === 404)) throw error;
+        return { known: false };
       }
     },
 

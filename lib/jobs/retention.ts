@@ -10,8 +10,6 @@ import { nextSlot } from "./slots";
 // 7 days, a grant up to a day later), and the dedupe keys, which are enqueued again only by a
 // retry of the same decision, moments after the first.
 
-export { DEFAULT_JOB_RETENTION_DAYS } from "../config";
-
 export const PRUNE_INTERVAL_MS = 60 * 60_000;
 /** Rows per DELETE: short statements, so claims and settles never wait long behind one. */
 export const PRUNE_BATCH = 2_000;

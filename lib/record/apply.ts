@@ -93,7 +93,7 @@ export async function linkKitSubscriber(db: Database, customerId: string, subscr
   return db.transaction(async (tx) => {
     await store.lockCustomer(tx, customerId);
     await store.linkExternalId(tx, customerId, { provider: "kit", externalId: String(subscriberId) });
-    const email = await store.customerEmail(tx, customerId);
+    const email = await store.releaseKitClaim(tx, customerId);
     if (email === null || email === createdUnder) return false;
     await enqueue(tx, [jobRow("kit.update_email", { customerId, subscriberId, email, changeId: crypto.randomUUID() }, { customerId })]);
     return true;

@@ -479,6 +479,12 @@ export async function claimKitSubscriber(db: Database, customerId: string, jobId
   });
 }
 
+/** Ends the claim on creating the customer's Kit subscriber, now linked; the customer's email. */
+export async function releaseKitClaim(tx: Session, customerId: string): Promise<string | null> {
+  const [row] = await tx.sql<{ email: string }>(`UPDATE "Customer" SET "kitClaimJob" = NULL WHERE id = $1 RETURNING email`, [customerId]);
+  return row?.email ?? null;
+}
+
 /** Settles the tag row this job's version serves (a newer decision keeps its row); a call that went through is the last sync. */
 export async function settleTag(db: Database, tagRowId: string, version: number, state: TagState, lastError: string | null): Promise<void> {
   await db.sql(
@@ -565,8 +571,8 @@ export async function redoTag(
   return (row?.written ?? 0) > 0;
 }
 
-export async function customerEmail(session: Session, customerId: string): Promise<string | null> {
-  const [row] = await session.sql<{ email: string }>(`SELECT email FROM "Customer" WHERE id = $1`, [customerId]);
+export async function customerEmail(db: Database, customerId: string): Promise<string | null> {
+  const [row] = await db.sql<{ email: string }>(`SELECT email FROM "Customer" WHERE id = $1`, [customerId]);
   return row?.email ?? null;
 }
 
