@@ -5,7 +5,7 @@ import { log } from "../log";
 import { findCustomerId, getCustomerRecord } from "../record/read";
 import { IntegrationError } from "../integrations/errors";
 import { BudgetExhaustedError } from "../jobs/budget";
-import { replayDeadJob } from "../jobs/queue";
+import { replayDeadJob, type JobFailure } from "../jobs/queue";
 import { readCircleDrift } from "../reconcile/circle";
 import { json, rejection } from "../webhooks/http";
 import { actorLabel } from "./actor";
@@ -55,7 +55,7 @@ export async function getCustomer(request: Request, runtime: Runtime): Promise<R
 
 // Outbox jobs, most recently changed first, optionally of one status ($1) and kind ($2); at most $3.
 const JOBS_SQL = `
-SELECT id, kind, status::text AS status, attempts, "maxAttempts", "lastError", "customerId", "journeyId", "runAt", "createdAt", "updatedAt", "finishedAt"
+SELECT id, kind, status::text AS status, attempts, "maxAttempts", "lastError", failures, "customerId", "journeyId", "runAt", "createdAt", "updatedAt", "finishedAt"
   FROM "Job"
  WHERE ($1::"JobStatus" IS NULL OR status = $1::"JobStatus") AND ($2::text IS NULL OR kind = $2::text)
  ORDER BY "updatedAt" DESC
@@ -73,6 +73,8 @@ export async function listJobs(request: Request, deps: AdminDeps): Promise<Respo
     attempts: number;
     maxAttempts: number;
     lastError: string | null;
+    /** Each failed attempt and lost lease, newest last (at most ten). */
+    failures: JobFailure[];
     customerId: string | null;
     journeyId: string | null;
     runAt: Date;

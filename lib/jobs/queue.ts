@@ -22,6 +22,13 @@ export interface ClaimedJob {
   customerId: string | null;
 }
 
+/** One entry of a job's `failures`: when, on which attempt, and the error (cut to 500 characters). */
+export interface JobFailure {
+  at: string;
+  attempt: number;
+  error: string;
+}
+
 /** Enqueues unless a job with the same dedupe key exists; returns how many were new. */
 export async function enqueue(session: Session, jobs: JobRow[]): Promise<number> {
   if (jobs.length === 0) return 0;
@@ -83,6 +90,7 @@ export const CLAIM_JOBS_SQL = `WITH RECURSIVE classes AS (
  UPDATE "Job" SET status = 'running', "lockedBy" = $1,
     attempts = attempts + CASE WHEN status = 'running' THEN 0 ELSE 1 END,
     "leasesLost" = "leasesLost" + CASE WHEN status = 'running' THEN 1 ELSE 0 END,
+    failures = CASE WHEN status = 'running' THEN job_failure_appended(failures, attempts, 'its lease ran out before ' || COALESCE("lockedBy", 'its worker') || ' settled it') ELSE failures END,
     "leaseUntil" = now() + make_interval(secs => $2::double precision / 1000), "updatedAt" = now()
   WHERE id IN (
     SELECT id FROM "Job"
@@ -161,6 +169,11 @@ export async function completeJob(db: Database, jobId: string, workerId: string)
   return rows.length > 0;
 }
 
+/**
+ * Puts a failed attempt back in the queue for `runAt`; false if this worker no longer held it.
+ * The failure is added to the job's history (`failures`), except a refunded attempt's (a wait
+ * for our own request budget is not a failure, and would push the real ones out of the ten kept).
+ */
 export async function rescheduleJob(
   db: Database,
   jobId: string,
@@ -171,6 +184,7 @@ export async function rescheduleJob(
 ): Promise<boolean> {
   const rows = await db.sql(
     `UPDATE "Job" SET status = 'queued', "runAt" = $3, "leaseUntil" = NULL, "lockedBy" = NULL, "lastError" = $4,
+        failures = CASE WHEN $5::int = 0 THEN job_failure_appended(failures, attempts, $4) ELSE failures END,
         attempts = attempts - $5, "updatedAt" = now()
       WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
     [jobId, workerId, runAt, lastError.slice(0, 2000), options.refundAttempt ? 1 : 0],
@@ -179,9 +193,11 @@ export async function rescheduleJob(
   return rows.length > 0;
 }
 
+/** Gives up on a job (it stays, dead, for an admin's replay or discard), its last failure added to its history. */
 export async function deadLetterJob(db: Database, jobId: string, workerId: string, lastError: string): Promise<boolean> {
   const rows = await db.sql(
-    `UPDATE "Job" SET status = 'dead', "finishedAt" = now(), "leaseUntil" = NULL, "lastError" = $3, "updatedAt" = now()
+    `UPDATE "Job" SET status = 'dead', "finishedAt" = now(), "leaseUntil" = NULL, "lastError" = $3,
+        failures = job_failure_appended(failures, attempts, $3), "updatedAt" = now()
       WHERE id = $1 AND "lockedBy" = $2 AND status = 'running' RETURNING id`,
     [jobId, workerId, lastError.slice(0, 2000)],
   );

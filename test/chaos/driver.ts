@@ -63,7 +63,8 @@ export interface ChaosReport {
   converged: number;
   /** Customer records beyond one per Stripe customer (a record split in two). */
   extraRecords: number;
-  deadJobs: Array<{ kind: string; lastError: string | null }>;
+  /** Dead jobs, each with its failure history (every failed attempt and lost lease, oldest first). */
+  deadJobs: Array<{ kind: string; lastError: string | null; failures: Array<{ attempt: number; error: string }> }>;
   /** When the outbox never went idle: its queued and running jobs, counted by kind and state. */
   unfinishedJobs: string[];
   /** First differences of customers that did not converge. */
@@ -347,7 +348,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!row) return [`${envelope.id} (${envelope.type}): ${ackedEvents.has(envelope.id) ? "acknowledged but not in the ledger" : "never acknowledged"}`];
       return row.outcome === "applied" ? [] : [`${envelope.id} (${envelope.type}): ${row.outcome}${row.error ? ` (${row.error})` : ""}`];
     });
-    const deadJobs = await db.sql<{ kind: string; lastError: string | null }>(`SELECT kind, "lastError" FROM "Job" WHERE status = 'dead'`);
+    const deadJobs = await db.sql<ChaosReport["deadJobs"][number]>(`SELECT kind, "lastError", failures FROM "Job" WHERE status = 'dead'`);
     const differing = verdicts.flatMap((verdict, index) => (verdict.differences.length > 0 ? [`customer ${index}: ${verdict.differences.join("; ")}`] : []));
     return {
       seed: options.seed,
@@ -405,7 +406,7 @@ export function formatReport(report: ChaosReport): string {
     ...sample("lost", report.lost),
     ...sample(
       "dead jobs",
-      report.deadJobs.map((job) => `${job.kind}: ${job.lastError ?? ""}`),
+      report.deadJobs.map((job) => `${job.kind}: ${job.failures.map((failure) => `#${failure.attempt} ${failure.error}`).join(" | ") || job.lastError || ""}`),
     ),
   ].join("\n");
 }

@@ -14,6 +14,8 @@ interface DeadJob {
   attempts: number;
   maxAttempts: number;
   lastError: string | null;
+  /** Each failed attempt and lost lease, newest last (at most ten). */
+  failures: Array<{ at: string; attempt: number; error: string }>;
   customerId: string | null;
   finishedAt: string | null;
   updatedAt: string;
@@ -70,6 +72,30 @@ export function DeadLetters() {
   );
 }
 
+/** The last error, and the earlier failures behind a disclosure: a job that failed differently on each try shows how. */
+function LastError({ job }: { job: DeadJob }) {
+  const earlier = job.failures.slice(0, -1);
+  return (
+    <>
+      <span className="mono">{job.lastError ?? "—"}</span>
+      {earlier.length > 0 && (
+        <details>
+          <summary>
+            {earlier.length} earlier {earlier.length === 1 ? "failure" : "failures"}
+          </summary>
+          <ol className="failures">
+            {earlier.map((failure) => (
+              <li key={`${failure.at}-${failure.attempt}`}>
+                {stamp(failure.at)}, attempt {failure.attempt}: <span className="mono">{failure.error}</span>
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+    </>
+  );
+}
+
 function DeadJobTable({ jobs, settled }: { jobs: DeadJob[]; settled: (what: string) => () => void }) {
   const columns: Array<Column<DeadJob>> = [
     {
@@ -93,7 +119,7 @@ function DeadJobTable({ jobs, settled }: { jobs: DeadJob[]; settled: (what: stri
       ),
     },
     { label: "Died", cell: (job) => stamp(job.finishedAt ?? job.updatedAt) },
-    { label: "Last error", cell: (job) => <span className="mono">{job.lastError ?? "—"}</span> },
+    { label: "Last error", cell: (job) => <LastError job={job} /> },
     {
       label: "Actions",
       cell: (job) => (
