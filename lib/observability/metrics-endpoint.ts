@@ -23,11 +23,31 @@ function processRegistry() {
   return metrics().registry;
 }
 
+/**
+ * The database's figures being read now, per database. A scrape that arrives while another's
+ * read is running shares its result instead of starting another: the reads take about half a
+ * second with a launch-sized outbox (BENCHMARKS.md), and under load scrapes that time out and
+ * retry used to pile reads on the database they were waiting for. A scrape after one has
+ * finished reads afresh: nothing is served from an earlier read.
+ */
+const reading = new WeakMap<Database, Promise<string>>();
+
+function sharedFigures(db: Database): Promise<string> {
+  let pending = reading.get(db);
+  if (!pending) {
+    pending = collectDatabaseMetrics(db)
+      .then((registry) => registry.metrics())
+      .finally(() => reading.delete(db));
+    reading.set(db, pending);
+  }
+  return pending;
+}
+
 /** This process's counters and the database's shared figures. */
 export async function renderMetrics(db: Database): Promise<RenderedMetrics> {
   const registry = processRegistry();
-  const shared = await collectDatabaseMetrics(db);
-  return { body: `${await registry.metrics()}\n${await shared.metrics()}`, contentType: registry.contentType };
+  const shared = await sharedFigures(db);
+  return { body: `${await registry.metrics()}\n${shared}`, contentType: registry.contentType };
 }
 
 /** This process's counters only. */

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as metricsRoute } from "../../app/api/metrics/route";
 import type { AddressInfo } from "node:net";
 import { parseEnv } from "../../lib/config";
-import { serveProcessMetrics } from "../../lib/observability/metrics-endpoint";
+import { renderMetrics, serveProcessMetrics } from "../../lib/observability/metrics-endpoint";
+import type { Database } from "../../lib/db";
 import type { Runtime } from "../../lib/runtime";
 import { startStack, type Stack } from "../../lib/sandbox/stack";
 import { chargeRefunded, checkoutCompleted, invoiceEvent, newPurchase } from "../../lib/sandbox/stripe-events";
@@ -153,6 +154,37 @@ describe("GET /api/metrics", () => {
     expect(changed("entitled_chat_tool_calls_total", { tool: "getEntitlement", outcome: "ok" })).toBe(1);
     expect(changed("entitled_tickets_total", { source: "chat", result: "opened" })).toBe(1);
     expect(changed("entitled_tickets_total", { source: "chat", result: "deduplicated" })).toBe(1);
+  });
+
+  it("scrapes that arrive together share one read of the database; a scrape after it reads again", async () => {
+    let statements = 0;
+    // The stack's database, counting the statements run through it.
+    const counting = new Proxy(stack.db, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key === "sql") {
+          return (...args: Parameters<Database["sql"]>) => {
+            statements += 1;
+            return target.sql(...args);
+          };
+        }
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Database;
+    const alone = await renderMetrics(counting);
+    const perScrape = statements;
+    expect(perScrape).toBeGreaterThanOrEqual(5);
+
+    statements = 0;
+    const together = await Promise.all([renderMetrics(counting), renderMetrics(counting), renderMetrics(counting)]);
+    expect(statements).toBe(perScrape);
+    const jobLines = (body: string) => body.split("\n").filter((line) => line.startsWith("entitled_jobs{"));
+    for (const scraped of together) expect(jobLines(scraped.body)).toEqual(jobLines(together[0]!.body));
+    expect(jobLines(alone.body).length).toBeGreaterThan(0);
+
+    statements = 0;
+    await renderMetrics(counting);
+    expect(statements).toBe(perScrape);
   });
 
   it("a worker's own endpoint serves its counters behind the same token, and not the database's figures", async () => {
