@@ -76,10 +76,11 @@ console.log(
 );
 
 /**
- * The share of the voices scenarios' trials the gate requires: the offline model passes 328 of
- * the 342 (95.9%); each miss is a sentence its classifier reads wrong (npm run bench:nlu).
+ * The share of the voices scenarios' trials the gate requires: the offline model passes 333 of
+ * the 342 (97.4%); each miss is a sentence its classifier reads wrong (npm run bench:nlu). The
+ * floor sits a scenario or two under that, so the model cannot get worse unnoticed.
  */
-const VOICES_FLOOR = 0.95;
+const VOICES_FLOOR = 0.965;
 const voiceIds = new Set(voiceScenarios.map((scenario) => scenario.id));
 
 const results: TrialResult[] = [];

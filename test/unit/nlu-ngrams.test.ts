@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ngramFeatures, trainNgramModel } from "../../lib/chat/nlu/ngrams";
-import { buildSpeller } from "../../lib/chat/nlu/spelling";
+import { buildSpeller, familiarity } from "../../lib/chat/nlu/spelling";
 import { clauseLength } from "../../lib/chat/nlu/understand";
 
 describe("ngramFeatures", () => {
@@ -80,8 +80,17 @@ describe("speller familiarity", () => {
   const speller = buildSpeller(["please resend the invitation", "where is my support ticket"]);
 
   it("counts words spelled right fully and close misspellings half", () => {
-    expect(speller.known("resend invitation")).toBe(1);
-    expect(speller.known("resnd invitation")).toBe(0.75);
-    expect(speller.known("qwzx invitation")).toBe(0.5);
+    expect(familiarity("resend invitation", speller, [])).toBe(1);
+    expect(familiarity("resnd invitation", speller, [])).toBe(0.75);
+    expect(familiarity("qwzx invitation", speller, [])).toBe(0.5);
+  });
+
+  it("gives no misspelling credit for a word another language uses as it is", () => {
+    const french = buildSpeller(["mes chats attendent une invitation"]);
+    const english = buildSpeller(["write about the cats"]);
+    // "cats" is one edit from French "chats", but it is an English word as written.
+    expect(familiarity("cats invitation", french, [])).toBe(0.75);
+    expect(familiarity("cats invitation", french, [english])).toBe(0.5);
+    expect(familiarity("cats invitation", english, [french])).toBe(0.5);
   });
 });

@@ -9,15 +9,16 @@ import { LANGUAGES, type Language } from "../language";
 import { TRAINING } from "./corpus";
 import { INTENTS, type Intent, type Utterances } from "./labels";
 import { trainNgramModel, type NgramModel } from "./ngrams";
-import { buildSpeller, type Speller } from "./spelling";
+import { buildSpeller, familiarity, type Speller } from "./spelling";
 import { maskEmails } from "./text";
 
 // The offline model's intent classifier, on NLP.js: a library built for chatbot intents, with a
 // tokenizer, stemmer and stopwords per language for the five we speak, a small neural classifier
-// that trains in-process in about a second from the sentences in ./corpus, and no weights to
+// that trains in-process in a few seconds from the sentences in ./corpus, and no weights to
 // download, so the offline model still runs with no network. Its scores are blended with a letter
 // n-gram model's (./ngrams.ts), which still recognises words NLP.js's stems miss: compounds,
-// clitics, slang spellings and typos. Both are trained once per process, on first use, and kept.
+// clitics, slang spellings and typos. Both are trained once per process, on first use (the web
+// server's start-up, instrumentation.ts), and kept.
 
 export interface Scored {
   intent: Intent;
@@ -57,7 +58,12 @@ export async function trainClassifier(training: Record<Language, Utterances> = T
   }
   await nlp.train();
   return {
-    familiarity: (text, language) => spellers[language].known(maskEmails(text)),
+    familiarity: (text, language) =>
+      familiarity(
+        maskEmails(text),
+        spellers[language],
+        LANGUAGES.filter((other) => other !== language).map((other) => spellers[other]),
+      ),
     async classify(text, language) {
       const corrected = spellers[language].correct(maskEmails(text));
       const result = await nlp.classify(language, corrected, PROCESS_SETTINGS);
@@ -76,8 +82,11 @@ export async function trainClassifier(training: Record<Language, Utterances> = T
 
 let shared: Promise<Classifier> | undefined;
 
-/** The process's classifier, trained from the repo's corpus on first use. */
+/** The process's classifier, trained from the repo's corpus on first use (and again on the next use if training failed). */
 export function classifier(): Promise<Classifier> {
-  shared ??= trainClassifier();
+  shared ??= trainClassifier().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
   return shared;
 }

@@ -33,12 +33,31 @@ function distance(a: string, b: string, limit: number): number {
   return rows[a.length]![b.length]!;
 }
 
+/** A misspelled word of a language ("supprt") is weaker evidence of it than one spelled right, but evidence. */
 const MISSPELLED_CREDIT = 0.5;
 
 export interface Speller {
   correct(text: string): string;
-  /** The share of the text's words the corpus uses as they are: a language signal for short messages. */
-  known(text: string): number;
+  /** Whether the corpus uses the (folded) word as it is. */
+  uses(word: string): boolean;
+  /** Whether the (folded) word, which the corpus does not use, is a misspelling of one it does. */
+  repairs(word: string): boolean;
+}
+
+/**
+ * The share of the text's words a language's corpus uses (a misspelling of one counts half): a
+ * language signal for short messages. A word that another language's corpus uses as it is
+ * belongs to that language, not misspelled to this one ("cats" is not French "chats").
+ */
+export function familiarity(text: string, speller: Speller, others: readonly Speller[]): number {
+  const all = words(text).map(fold);
+  if (all.length === 0) return 0;
+  const credit = all.reduce((sum, word) => {
+    if (speller.uses(word)) return sum + 1;
+    if (others.some((other) => other.uses(word))) return sum;
+    return sum + (speller.repairs(word) ? MISSPELLED_CREDIT : 0);
+  }, 0);
+  return credit / all.length;
 }
 
 export function buildSpeller(sentences: Iterable<string>): Speller {
@@ -78,11 +97,7 @@ export function buildSpeller(sentences: Iterable<string>): Speller {
 
   return {
     correct: (text) => words(text).map((word) => fix(fold(word))).join(" "),
-    known: (text) => {
-      const all = words(text).map(fold);
-      // A misspelled word of this language ("supprt") is weaker evidence than one spelled right, but evidence.
-      const credit = all.reduce((sum, word) => sum + (counts.has(word) ? 1 : fix(word) !== word ? MISSPELLED_CREDIT : 0), 0);
-      return all.length === 0 ? 0 : credit / all.length;
-    },
+    uses: (word) => counts.has(word),
+    repairs: (word) => !counts.has(word) && fix(word) !== word,
   };
 }
