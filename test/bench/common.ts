@@ -58,8 +58,11 @@ export async function createBenchDatabase(adminUrl: string, poolSize: number): P
 
 export async function machineInfo(db: Database) {
   const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model ?? "unknown";
-  const [pgInfo] = await db.sql<{ version: string; fsync: string; synchronous_commit: string }>(
-    `SELECT version() AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`,
+  // autovacuum matters to every long run: without it an outbox's updated rows are never reclaimed
+  // (the CI machine's PostgreSQL ships with it off; production's default is on).
+  const [pgInfo] = await db.sql<{ version: string; fsync: string; synchronous_commit: string; autovacuum: string }>(
+    `SELECT version() AS version, current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit,
+            current_setting('autovacuum') AS autovacuum`,
   );
   return {
     nproc: os.availableParallelism(),
@@ -67,6 +70,6 @@ export async function machineInfo(db: Database) {
     memoryGiB: os.totalmem() / 2 ** 30,
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
-    postgres: `${pgInfo?.version.split(" on ")[0] ?? "unknown"} (fsync=${pgInfo?.fsync}, synchronous_commit=${pgInfo?.synchronous_commit})`,
+    postgres: `${pgInfo?.version.split(" on ")[0] ?? "unknown"} (fsync=${pgInfo?.fsync}, synchronous_commit=${pgInfo?.synchronous_commit}, autovacuum=${pgInfo?.autovacuum})`,
   };
 }

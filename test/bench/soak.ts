@@ -97,6 +97,9 @@ async function main() {
   const { url: databaseUrl, db } = await createBenchDatabase(settings.BENCH_POSTGRES_URL, 2);
   const machine = await machineInfo(db);
   console.log(`soak: ${machine.nproc} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, node ${machine.node}, ${machine.postgres}`);
+  if (machine.postgres.includes("autovacuum=off")) {
+    console.log("soak: WARNING autovacuum is off on this server: the outbox's updated rows are never reclaimed, so its reads slow down as the run goes on (production runs with it on)");
+  }
 
   const catalog = loadCatalog();
   const fakes = await startCatalogFakes(catalog);
