@@ -212,13 +212,17 @@ export async function deferProviderJobs(db: Database, provider: string, until: D
   // Rows are locked in id order and those another transaction holds are skipped: two workers
   // deferring the same provider at once used to lock overlapping rows in different orders and
   // deadlock. A skipped row is being claimed or deferred by the other one already.
-  const rows = await db.sql(
+  // Counted in the database: a launch's backlog is a hundred thousand ids, which the worker would
+  // otherwise receive at every deferral.
+  const [row] = await db.sql<{ deferred: number }>(
     `WITH due AS (
-       SELECT id FROM "Job" WHERE status = 'queued' AND kind LIKE $1 AND "runAt" < $2 ORDER BY id FOR UPDATE SKIP LOCKED)
-     UPDATE "Job" SET "runAt" = $2, "updatedAt" = now() FROM due WHERE "Job".id = due.id RETURNING "Job".id`,
+       SELECT id FROM "Job" WHERE status = 'queued' AND kind LIKE $1 AND "runAt" < $2 ORDER BY id FOR UPDATE SKIP LOCKED),
+     deferred AS (
+       UPDATE "Job" SET "runAt" = $2, "updatedAt" = now() FROM due WHERE "Job".id = due.id RETURNING 1)
+     SELECT count(*)::int AS deferred FROM deferred`,
     [`${provider}.%`, until],
   );
-  return rows.length;
+  return row?.deferred ?? 0;
 }
 
 export type ReplayOutcome = { replayed: true; kind: string } | { replayed: false; status: string | null };

@@ -67,7 +67,9 @@ describe("deferProviderJobs", () => {
     ]).flat();
     await enqueue(stack.db, rows);
     const until = new Date(Date.now() + 60_000);
-    await Promise.all(Array.from({ length: 16 }, () => deferProviderJobs(stack.db, "kit", until)));
+    const deferred = await Promise.all(Array.from({ length: 16 }, () => deferProviderJobs(stack.db, "kit", until)));
+    // Each job is moved once, by one of them: the counts add up to the provider's jobs.
+    expect(deferred.reduce((sum, count) => sum + count, 0)).toBe(200);
     const [row] = await stack.db.sql<{ kitDue: number; kitDeferred: number; circleDue: number }>(
       `SELECT count(*) FILTER (WHERE kind LIKE 'kit.%' AND "runAt" < $1)::int AS "kitDue",
               count(*) FILTER (WHERE kind LIKE 'kit.%' AND "runAt" = $1)::int AS "kitDeferred",
