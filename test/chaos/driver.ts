@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { Database } from "../../lib/db";
+import type { JobFailure } from "../../lib/jobs/queue";
 import { createFakeCircle, type CircleFault } from "../../lib/sandbox/circle";
 import { createFakeKit, type KitFault } from "../../lib/sandbox/kit";
 import { signStripe } from "../../lib/sandbox/stripe-events";
@@ -64,7 +65,7 @@ export interface ChaosReport {
   /** Customer records beyond one per Stripe customer (a record split in two). */
   extraRecords: number;
   /** Dead jobs, each with its failure history (every failed attempt and lost lease, oldest first). */
-  deadJobs: Array<{ kind: string; lastError: string | null; failures: Array<{ attempt: number; error: string }> }>;
+  deadJobs: Array<{ kind: string; lastError: string | null; failures: JobFailure[] }>;
   /** When the outbox never went idle: its queued and running jobs, counted by kind and state. */
   unfinishedJobs: string[];
   /** First differences of customers that did not converge. */

@@ -57,13 +57,13 @@ export async function trainClassifier(training: Record<Language, Utterances> = T
     ngrams[language] = trainNgramModel(INTENTS.flatMap((intent) => training[language][intent].map((sentence) => ({ text: maskEmails(sentence), label: intent }))), INTENTS);
   }
   await nlp.train();
+  // Each language's spellers of the other four, built once: the language guess asks five times a message.
+  const othersOf = Object.fromEntries(LANGUAGES.map((language) => [language, LANGUAGES.filter((other) => other !== language).map((other) => spellers[other])])) as Record<
+    Language,
+    Speller[]
+  >;
   return {
-    familiarity: (text, language) =>
-      familiarity(
-        maskEmails(text),
-        spellers[language],
-        LANGUAGES.filter((other) => other !== language).map((other) => spellers[other]),
-      ),
+    familiarity: (text, language) => familiarity(maskEmails(text), spellers[language], othersOf[language]),
     async classify(text, language) {
       const corrected = spellers[language].correct(maskEmails(text));
       const result = await nlp.classify(language, corrected, PROCESS_SETTINGS);

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
+import type { JobFailure } from "@/lib/jobs/queue";
 import { ReasonAction } from "../fields";
 import { StackedTable, type Column } from "../stacked-table";
 
@@ -15,7 +16,7 @@ interface DeadJob {
   maxAttempts: number;
   lastError: string | null;
   /** Each failed attempt and lost lease, newest last (at most ten). */
-  failures: Array<{ at: string; attempt: number; error: string }>;
+  failures: JobFailure[];
   customerId: string | null;
   finishedAt: string | null;
   updatedAt: string;
